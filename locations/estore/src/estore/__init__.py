@@ -1,0 +1,1 @@
+"""CSV files from GCS loaded into BigQuery and transformed by dbt."""

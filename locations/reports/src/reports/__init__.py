@@ -1,0 +1,1 @@
+"""Reports discovered from the Django API, run by Fireant, stored in Fabric."""

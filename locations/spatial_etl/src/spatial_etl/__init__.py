@@ -1,0 +1,1 @@
+"""JSON manifests in MinIO routed into GDAL/PostGIS ingest lanes."""

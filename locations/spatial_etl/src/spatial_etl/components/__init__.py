@@ -1,0 +1,1 @@
+"""Component types this location registers with dg (`registry_modules`)."""

@@ -1,0 +1,19 @@
+"""Real services that stand in for cloud ones on a laptop and in tests.
+
+Each runs as its own process on 127.0.0.1 and speaks the production protocol, so the code
+under test is the code that runs in production; only connection settings differ.
+"""
+
+from local_services.network import free_port, wait_for_port
+from local_services.postgres import PostgresCluster, PostgresUnavailable
+from local_services.servers import ServerProcess, start_gcs_emulator, start_s3_server
+
+__all__ = [
+    "PostgresCluster",
+    "PostgresUnavailable",
+    "ServerProcess",
+    "free_port",
+    "start_gcs_emulator",
+    "start_s3_server",
+    "wait_for_port",
+]

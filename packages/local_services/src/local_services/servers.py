@@ -1,0 +1,59 @@
+"""HTTP stand-ins for object stores, each run as a child process on 127.0.0.1."""
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from local_services.network import LOOPBACK, free_port, wait_for_port
+
+
+@dataclass
+class ServerProcess:
+    """A server child process and the URL it answers on."""
+
+    name: str
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start(name: str, argv: list[str], port: int, log_file: Path | None) -> ServerProcess:
+    out = log_file.open("ab") if log_file else subprocess.DEVNULL
+    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=60)
+    except TimeoutError:
+        process.kill()
+        raise RuntimeError(
+            f"{name} did not start on {LOOPBACK}:{port}; see {log_file or 'its output'}"
+        ) from None
+    return ServerProcess(name, f"http://{LOOPBACK}:{port}", port, process)
+
+
+def start_s3_server(port: int | None = None, log_file: Path | None = None) -> ServerProcess:
+    """moto's S3 server: the S3 API (and so MinIO's client API) in memory."""
+    port = port or free_port()
+    argv = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
+    return _start("moto S3 server", argv, port, log_file)
+
+
+def start_gcs_emulator(
+    port: int | None = None, data_dir: Path | None = None, log_file: Path | None = None
+) -> ServerProcess:
+    """The GCS JSON API emulator, in memory unless ``data_dir`` is given."""
+    port = port or free_port()
+    argv = [sys.executable, "-m", "gcp_storage_emulator", "start"]
+    argv += ["--host", LOOPBACK, "--port", str(port)]
+    argv += ["--default-bucket", "local"]
+    argv += ["--data-dir", str(data_dir)] if data_dir else ["--in-memory"]
+    return _start("GCS emulator", argv, port, log_file)

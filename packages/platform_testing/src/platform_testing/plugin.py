@@ -1,0 +1,76 @@
+"""Fixtures for real services, registered for every test in the workspace (``pytest11``).
+
+Each service starts once per session, on 127.0.0.1, and is stopped at the end. A fixture
+skips its tests with a one-line reason only when the service cannot run on this machine.
+"""
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from local_services import (
+    PostgresCluster,
+    PostgresUnavailable,
+    ServerProcess,
+    start_gcs_emulator,
+    start_s3_server,
+)
+
+from platform_testing.paths import world_readable_tempdir
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway Postgres cluster (with PostGIS when the system has it)."""
+    base = world_readable_tempdir("pg-cluster-")
+    try:
+        cluster = PostgresCluster.create(base / "cluster", durable=False)
+        cluster.ensure_running()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"Postgres cannot run here: {str(exc).splitlines()[0]}")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgis_cluster(postgres_cluster: PostgresCluster) -> PostgresCluster:
+    """The session cluster, when its binaries come with PostGIS."""
+    if not postgres_cluster.has_postgis:
+        pytest.skip("PostGIS is not installed (apt-get install -y postgresql-15-postgis-3)")
+    return postgres_cluster
+
+
+@pytest.fixture
+def postgres_dsn(postgres_cluster: PostgresCluster) -> str:
+    """A fresh, empty database in the session cluster for one test."""
+    return postgres_cluster.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def postgis_dsn(postgis_cluster: PostgresCluster) -> str:
+    """A fresh database with the ``postgis`` extension for one test."""
+    return postgis_cluster.create_database(f"test_{uuid.uuid4().hex[:12]}", extensions=["postgis"])
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[ServerProcess]:
+    """moto's S3 server over HTTP (what MinIO's client talks to locally)."""
+    server = start_s3_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[ServerProcess]:
+    """The GCS JSON API emulator over HTTP, in memory."""
+    server = start_gcs_emulator()
+    try:
+        yield server
+    finally:
+        server.stop()
