@@ -1,0 +1,30 @@
+import pytest
+
+from lakebase import LakebaseClient, TableRegistration, apply_migrations
+from lakebase.testing import ManualClock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def lakebase(postgres_dsn: str, clock: ManualClock) -> LakebaseClient:
+    apply_migrations(postgres_dsn)
+    return LakebaseClient(postgres_dsn, clock=clock)
+
+
+def registration(key: str, **overrides: object) -> TableRegistration:
+    fields: dict[str, object] = {
+        "control_key": key,
+        "source_schema_name": "public",
+        "source_table_name": key,
+        "destination_catalog": "bronze",
+        "destination_schema_name": "sales",
+        "destination_table_name": key,
+        "db_type": "postgres",
+        "db_config_value": {"host": "127.0.0.1", "port": 5432, "database": "src", "user": "u"},
+        "cron_schedule": "0 * * * *",
+    }
+    return TableRegistration(**{**fields, **overrides})  # type: ignore[arg-type]
