@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from lakebase import LakebaseClient, Status
 from lakebase.testing import ManualClock
@@ -10,12 +11,12 @@ from .conftest import registration
 
 
 def _set(dsn: str, key: str, **columns: object) -> None:
-    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in columns
+    )
+    query = sql.SQL("UPDATE table_control SET {} WHERE control_key = %(key)s").format(assignments)
     with psycopg.connect(dsn) as conn:
-        conn.execute(
-            f"UPDATE table_control SET {assignments} WHERE control_key = %(key)s",  # noqa: S608
-            {**columns, "key": key},
-        )
+        conn.execute(query, {**columns, "key": key})
 
 
 def test_register_inserts_then_updates_by_control_key_keeping_state(
@@ -226,3 +227,23 @@ def test_unlisted_yaml_tables_are_deactivated(lakebase: LakebaseClient) -> None:
     lakebase.register_table(registration("manual"), "sql")
     assert lakebase.deactivate_unlisted("yaml", keep=["keep"]) == ["gone"]
     assert {t.control_key for t in lakebase.get_control_tables()} == {"keep", "manual"}
+
+
+def test_sync_registrations_applies_changes_once(lakebase: LakebaseClient) -> None:
+    first = lakebase.sync_registrations("yaml", [registration("a"), registration("b")])
+    assert first is not None and len(first.registered) == 2 and first.deactivated == []
+    assert lakebase.sync_registrations("yaml", [registration("a"), registration("b")]) is None
+    changed = lakebase.sync_registrations("yaml", [registration("a", cron_schedule="5 * * * *")])
+    assert changed is not None and changed.deactivated == ["b"]
+    table = lakebase.get_table_details("a")
+    assert table is not None and table.cron_schedule == "5 * * * *"
+
+
+def test_fail_table_closes_the_open_history_record(lakebase: LakebaseClient) -> None:
+    config_id = lakebase.register_table(registration("s"), "yaml")
+    [queued] = lakebase.claim_ready_tables(limit=1)
+    assert lakebase.fail_table(config_id, "stuck", expected=Status.QUEUED)
+    assert not lakebase.fail_table(config_id, "stuck again", expected=Status.QUEUED)
+    [history] = lakebase.get_history(config_id)
+    assert (history["metadata_id"], history["status"]) == (queued.metadata_id, "Failed")
+    assert history["error_message"] == "stuck"

@@ -2,7 +2,14 @@
 
 from lakebase.client import LakebaseClient, utc_now
 from lakebase.migrate import apply_migrations
-from lakebase.models import LoadStrategy, QueuedLoad, Status, TableControl, TableRegistration
+from lakebase.models import (
+    LoadStrategy,
+    QueuedLoad,
+    Status,
+    SyncResult,
+    TableControl,
+    TableRegistration,
+)
 from lakebase.schedule import next_load_time
 
 __all__ = [
@@ -10,6 +17,7 @@ __all__ = [
     "LoadStrategy",
     "QueuedLoad",
     "Status",
+    "SyncResult",
     "TableControl",
     "TableRegistration",
     "apply_migrations",

@@ -5,7 +5,9 @@ criteria can be tested at any moment. Column names are fixed; identifiers that c
 data are composed with ``psycopg.sql.Identifier``.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
@@ -15,7 +17,7 @@ from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 
-from lakebase.models import QueuedLoad, Status, TableControl, TableRegistration
+from lakebase.models import QueuedLoad, Status, SyncResult, TableControl, TableRegistration
 from lakebase.schedule import next_load_time
 
 Clock = Callable[[], datetime]
@@ -297,6 +299,28 @@ class LakebaseClient:
                     (now, message, metadata_id),
                 )
 
+    def fail_table(self, config_id: int, message: str, expected: Status) -> bool:
+        """``Failed`` with ``message`` if still ``expected``; close its open history record.
+
+        The monitors use this: a load that finished meanwhile is left alone.
+        """
+        now = self.now()
+        with self.connection() as conn:
+            changed = conn.execute(
+                "UPDATE table_control SET last_status = 'Failed', last_status_date_time = %s,"
+                " last_status_message = %s, updated_at = %s"
+                " WHERE config_id = %s AND last_status = %s",
+                (now, message, now, config_id, expected.value),
+            ).rowcount
+            if changed:
+                conn.execute(
+                    "UPDATE historical_metadata SET status = 'Failed', finished_at = %s,"
+                    " error_message = %s WHERE metadata_id = (SELECT max(metadata_id)"
+                    " FROM historical_metadata WHERE config_id = %s AND finished_at IS NULL)",
+                    (now, message, config_id),
+                )
+        return changed == 1
+
     # -- retry analysis outcomes ---------------------------------------------------------
 
     def reset_for_retry(self, config_id: int, reason: str) -> None:
@@ -370,12 +394,44 @@ class LakebaseClient:
     def deactivate_unlisted(self, registered_by: str, keep: Iterable[str]) -> list[str]:
         """Deactivate tables ``registered_by`` one source that it no longer lists."""
         with self.connection() as conn:
-            rows = conn.execute(
-                "UPDATE table_control SET is_active = false, updated_at = %s"
-                " WHERE registered_by = %s AND is_active AND NOT (control_key = ANY(%s))"
-                " RETURNING control_key",
-                (self.now(), registered_by, list(keep)),
-            ).fetchall()
+            return self._deactivate_unlisted(conn, registered_by, list(keep))
+
+    def sync_registrations(
+        self, source: str, registrations: Sequence[TableRegistration]
+    ) -> SyncResult | None:
+        """Make ``table_control`` match the tables ``source`` declares, if they changed.
+
+        A digest of the declarations is kept per source, so an unchanged set costs one read.
+        Returns ``None`` when nothing changed.
+        """
+        payload = json.dumps([r.__dict__ for r in registrations], sort_keys=True, default=str)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT digest FROM registration_sync WHERE source = %s", (source,)
+            ).fetchone()
+        if row and row["digest"] == digest:
+            return None
+        ids = [self.register_table(r, registered_by=source) for r in registrations]
+        with self.connection() as conn:
+            gone = self._deactivate_unlisted(conn, source, [r.control_key for r in registrations])
+            conn.execute(
+                "INSERT INTO registration_sync (source, digest, synced_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (source) DO UPDATE SET digest = EXCLUDED.digest,"
+                " synced_at = EXCLUDED.synced_at",
+                (source, digest, self.now()),
+            )
+        return SyncResult(registered=ids, deactivated=gone)
+
+    def _deactivate_unlisted(
+        self, conn: psycopg.Connection[DictRow], registered_by: str, keep: list[str]
+    ) -> list[str]:
+        rows = conn.execute(
+            "UPDATE table_control SET is_active = false, updated_at = %s"
+            " WHERE registered_by = %s AND is_active AND NOT (control_key = ANY(%s))"
+            " RETURNING control_key",
+            (self.now(), registered_by, keep),
+        ).fetchall()
         return [row["control_key"] for row in rows]
 
     # -- helpers ------------------------------------------------------------------------

@@ -81,3 +81,11 @@ class TableRegistration:
     incremental_column: str | None = None
     cron_schedule: str = "0 2 * * *"
     is_active: bool = True
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a registration sync changed: config ids written, control keys deactivated."""
+
+    registered: list[int]
+    deactivated: list[str]

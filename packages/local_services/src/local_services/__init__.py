@@ -7,6 +7,7 @@ under test is the code that runs in production; only connection settings differ.
 from local_services.network import free_port, wait_for_port
 from local_services.postgres import PostgresCluster, PostgresUnavailable
 from local_services.servers import ServerProcess, start_gcs_emulator, start_s3_server
+from local_services.state import state_dir
 
 __all__ = [
     "PostgresCluster",
@@ -15,5 +16,6 @@ __all__ = [
     "free_port",
     "start_gcs_emulator",
     "start_s3_server",
+    "state_dir",
     "wait_for_port",
 ]

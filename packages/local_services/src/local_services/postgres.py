@@ -147,7 +147,9 @@ class PostgresCluster:
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if exists.fetchone() is None:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                # Another process may create it between the check and here: that is fine.
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         dsn = self.dsn(name)
         if extensions:
             with psycopg.connect(dsn, autocommit=True) as conn:
