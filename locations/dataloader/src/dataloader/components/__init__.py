@@ -1,1 +1,6 @@
-"""Component types this location registers with dg (`registry_modules`)."""
+"""Component types this location registers with dg (``registry_modules``)."""
+
+from dataloader.components.control_plane import DataloaderControlPlane
+from dataloader.components.table_load import TableLoad
+
+__all__ = ["DataloaderControlPlane", "TableLoad"]

@@ -1,0 +1,1 @@
+"""Jobs of the dataloader that are not asset materializations."""

@@ -1,0 +1,1 @@
+"""Resources of the dataloader: the same keys in every environment, other implementations."""

@@ -1,0 +1,98 @@
+"""The ``pipes_databricks`` resource: where the Pipes scripts of this location run.
+
+``databricks`` submits a one-off task to a cluster with ``PipesDatabricksClient`` (3 hour
+timeout); ``subprocess`` runs the very same script on this machine with
+``PipesSubprocessClient``. Assets call ``run_script`` and never see the difference.
+"""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+
+PIPES_DIR = Path(__file__).resolve().parents[1] / "pipes"
+DATABRICKS_RUN_URL = "Databricks Job Run URL"
+
+
+class PipesComputeResource(dg.ConfigurableResource):
+    """Runs a script from ``dataloader/pipes/`` through Dagster Pipes."""
+
+    backend: Literal["subprocess", "databricks"] = "subprocess"
+    timeout_seconds: int = 10_800
+    # databricks
+    workspace_url: str | None = None
+    token: str | None = None
+    cluster_id: str | None = None
+    scripts_path: str = "/Workspace/Repos/dataloader/pipes"
+    wheels: list[str] = []  # workspace/volume paths of the shared packages' wheels
+    # subprocess
+    env: dict[str, str] = {}
+
+    def run_script(
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        script: str,
+        extras: Mapping[str, Any],
+    ) -> dg.PipesClientCompletedInvocation:
+        if not (PIPES_DIR / script).is_file():
+            raise dg.DagsterInvariantViolationError(f"no pipes script {script} in {PIPES_DIR}")
+        if self.backend == "databricks":
+            return self._run_on_databricks(context, script, extras)
+        return dg.PipesSubprocessClient(env=self.env or None).run(
+            context=context,
+            command=[sys.executable, str(PIPES_DIR / script)],
+            extras=dict(extras),
+        )
+
+    def _run_on_databricks(
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        script: str,
+        extras: Mapping[str, Any],
+    ) -> dg.PipesClientCompletedInvocation:
+        missing = [
+            name
+            for name, value in [
+                ("workspace_url (DATABRICKS_WORKSPACE_URL)", self.workspace_url),
+                ("cluster_id (DATABRICKS_CLUSTER_ID)", self.cluster_id),
+            ]
+            if not value
+        ]
+        if missing:
+            raise dg.DagsterInvariantViolationError(
+                f"the databricks compute back-end needs {' and '.join(missing)}"
+            )
+        # Heavy imports (databricks-sdk, pyspark via dagster-databricks) only here.
+        # The `databricks` extra: installed in production images only.
+        from dagster_databricks import (  # pyright: ignore[reportMissingImports]
+            PipesDatabricksClient,
+        )
+        from databricks.sdk import WorkspaceClient  # pyright: ignore[reportMissingImports]
+        from databricks.sdk.service import jobs  # pyright: ignore[reportMissingImports]
+
+        client = PipesDatabricksClient(
+            client=WorkspaceClient(host=self.workspace_url, token=self.token)
+        )
+        task = jobs.SubmitTask.from_dict(
+            {
+                "task_key": "dataloader_task",
+                "spark_python_task": {
+                    "python_file": f"{self.scripts_path.rstrip('/')}/{script}",
+                    "source": "WORKSPACE",
+                },
+                "existing_cluster_id": self.cluster_id,
+                "timeout_seconds": self.timeout_seconds,
+                "libraries": [
+                    {"pypi": {"package": "dagster-pipes"}},
+                    *({"whl": wheel} for wheel in self.wheels),
+                ],
+            }
+        )
+        # The run name carries the Dagster run id: the link from Databricks back to Dagster.
+        submit_args = {
+            "run_name": f"dagster:{context.run.run_id}",
+            "timeout_seconds": self.timeout_seconds,
+        }
+        return client.run(context=context, task=task, extras=dict(extras), submit_args=submit_args)

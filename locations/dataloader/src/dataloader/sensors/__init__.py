@@ -1,0 +1,1 @@
+"""The five sensors that poll Lakebase for work."""

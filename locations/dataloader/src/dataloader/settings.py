@@ -1,0 +1,46 @@
+"""The control plane's settings, as written in its YAML component (defaults = the spec)."""
+
+from typing import Literal
+
+import dagster as dg
+
+
+class MasterSensorSettings(dg.Model):
+    interval_seconds: int = 60
+    batch_size: int = 10
+
+
+class LongQueuedSettings(dg.Model):
+    interval_seconds: int = 600
+    threshold_minutes: int = 60
+
+
+class LongRunningSettings(dg.Model):
+    interval_seconds: int = 600
+    threshold_minutes: int = 180
+
+
+class FailedMonitorSettings(dg.Model):
+    interval_seconds: int = 900
+    max_retries: int = 3
+
+
+class LandingMonitorSettings(dg.Model):
+    interval_seconds: int = 1800
+    repository_path: str = ""  # git repository for schema files; local default under DAGSTER_HOME
+    models_dir: str = "models/staging"
+    push: bool = False  # push commits to the repository's upstream
+
+
+class RetryAdvisorSettings(dg.Model):
+    kind: Literal["auto", "rules", "llm"] = "auto"  # auto: rules locally, llm elsewhere
+    model: str = "databricks-meta-llama-3-3-70b-instruct"
+
+
+class DatabricksSettings(dg.Model):
+    scripts_path: str = "/Workspace/Repos/dataloader/pipes"
+    timeout_seconds: int = 10_800
+    wheels: list[str] = []
+
+
+ComputeBackend = Literal["auto", "subprocess", "databricks"]
