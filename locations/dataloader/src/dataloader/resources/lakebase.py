@@ -1,15 +1,12 @@
 """The ``lakebase`` resource: the control database, remote in production, local on a laptop."""
 
-from collections.abc import Callable
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 import dagster as dg
 from psycopg.conninfo import make_conninfo
-from pydantic import PrivateAttr
 
-from lakebase import LakebaseClient, apply_migrations, utc_now
+from lakebase import LakebaseClient, apply_migrations
 
 
 class LakebaseResource(dg.ConfigurableResource):
@@ -25,8 +22,6 @@ class LakebaseResource(dg.ConfigurableResource):
     password: str | None = None
     sslmode: str = "prefer"
 
-    _clock: Callable[[], datetime] = PrivateAttr(default=utc_now)
-
     def conninfo(self) -> str:
         return make_conninfo(
             host=self.host,
@@ -40,13 +35,7 @@ class LakebaseResource(dg.ConfigurableResource):
         )
 
     def get_client(self) -> LakebaseClient:
-        return LakebaseClient(self.conninfo(), clock=self._clock)
-
-    def with_clock(self, clock: Callable[[], datetime]) -> "LakebaseResource":
-        """A copy whose client reads time from ``clock`` (tests, replays)."""
-        copy = self.model_copy()
-        copy._clock = clock
-        return copy
+        return LakebaseClient(self.conninfo())
 
 
 class LocalLakebaseResource(LakebaseResource):

@@ -1,0 +1,83 @@
+"""What the location defines, and which resources each environment gets."""
+
+import dagster as dg
+import pytest
+
+from dataloader.components.control_plane import DataloaderControlPlane
+from dataloader.definitions import defs
+from dataloader.resources.compute import PipesComputeResource
+from dataloader.resources.lakebase import LakebaseResource, LocalLakebaseResource
+from dataloader.sensors.registrations import declared_registrations
+from platform_config import Environment
+
+INTERVALS = {
+    "master_sensor": 60,
+    "longqueued_monitor": 600,
+    "longrunning_monitor": 600,
+    "failed_monitor": 900,
+    "landing_table_monitor": 1800,
+}
+
+
+def test_the_spec_sensors_assets_and_job_with_their_intervals() -> None:
+    definitions = defs()
+    repository = definitions.get_repository_def()
+    sensors = {s.name: s for s in repository.sensor_defs}
+    assert {name: s.minimum_interval_seconds for name, s in sensors.items()} == INTERVALS
+    assert {key.to_user_string() for key in repository.assets_defs_by_key} == {
+        "dataloader__table_load",
+        "dataloader_retry_analysis",
+    }
+    assert repository.has_job("landing_table_git_job")
+    assert sensors["landing_table_monitor"].job_name == "landing_table_git_job"
+    assert set(definitions.resources or {}) == {
+        "lakebase",
+        "pipes_databricks",
+        "databricks_rest",
+        "retry_advisor",
+        "staging_repository",
+    }
+
+
+def test_yaml_table_loads_travel_as_registrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)
+    registrations = declared_registrations(defs().get_repository_def())
+    assert {r.control_key for r in registrations} == {
+        "demo.public.customers",
+        "demo.public.orders",
+    }
+    orders = next(r for r in registrations if r.control_key == "demo.public.orders")
+    assert (orders.load_strategy, orders.incremental_column) == ("incremental", "updated_at")
+
+
+def test_local_only_demo_tables_are_not_registered_in_prod(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "prod")
+    assert declared_registrations(defs().get_repository_def()) == []
+
+
+def test_local_resources_need_no_configuration() -> None:
+    resources = DataloaderControlPlane().resources(Environment.LOCAL)
+    assert isinstance(resources["lakebase"], LocalLakebaseResource)
+    compute = resources["pipes_databricks"]
+    assert isinstance(compute, PipesComputeResource) and compute.backend == "subprocess"
+
+
+def test_production_resources_read_secrets_from_the_environment() -> None:
+    resources = DataloaderControlPlane().resources(Environment.PROD)
+    lakebase = resources["lakebase"]
+    assert type(lakebase) is LakebaseResource
+    compute = resources["pipes_databricks"]
+    assert isinstance(compute, PipesComputeResource)
+    assert compute.backend == "databricks" and compute.timeout_seconds == 10_800
+    # EnvVar fields stay unresolved until a run uses them: no secret at load time.
+    fields = lakebase.__dict__
+    assert isinstance(fields["password"], dg.EnvVar) and fields["password"] == "LAKEBASE_PASSWORD"
+    assert isinstance(fields["host"], dg.EnvVar)
+
+
+def test_compute_back_end_can_be_forced_in_yaml() -> None:
+    plane = DataloaderControlPlane(compute="subprocess")
+    assert plane.compute_backend(Environment.PROD) == "subprocess"
+    assert DataloaderControlPlane().compute_backend(Environment.NPD) == "databricks"
