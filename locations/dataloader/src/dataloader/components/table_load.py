@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import dagster as dg
 from croniter import croniter
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dataloader.sensors.registrations import registration_metadata
 from lakebase import TableRegistration
@@ -45,6 +45,9 @@ class TableLoadScaffolder(dg.Scaffolder):
 @dg.scaffold_with(TableLoadScaffolder)
 class TableLoad(dg.Component, dg.Model, dg.Resolvable):
     """One table to load: source, destination, strategy and schedule."""
+
+    # A password typed into the YAML by mistake must not be echoed back in the error.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     control_key: str = Field(description="Unique name of the load, e.g. 'crm.public.orders'.")
     db_type: Literal["postgres", "postgresql", "sqlserver", "mysql", "oracle"]
