@@ -1,0 +1,84 @@
+"""master_sensor tick time and tables claimed per second, by size of table_control.
+
+Starts its own Postgres cluster, fills ``table_control`` with N due tables, then runs the
+real sensor (Lakebase sync, atomic claim, RunRequests) tick after tick and prints:
+
+    uv run python bench/master_sensor.py [--rows 1000 10000 100000] [--ticks 50] 2>/dev/null
+
+(the sensor logs each claim on stderr; the figures go to stdout)
+"""
+
+import argparse
+import shutil
+import statistics
+import time
+
+import dagster as dg
+import psycopg
+from dataloader.definitions import defs
+from dataloader.resources.lakebase import LakebaseResource
+from lakebase import apply_migrations
+from local_services import PostgresCluster
+from platform_testing import world_readable_tempdir
+
+FILL = """
+INSERT INTO table_control (control_key, source_schema_name, source_table_name,
+    destination_catalog, destination_schema_name, destination_table_name, db_type,
+    db_config_value, next_load_date_time, registered_by)
+SELECT 'bench.t' || i, 'public', 't' || i, 'bronze', 'bench', 't' || i, 'postgres',
+    '{"host": "127.0.0.1", "database": "src"}', now() - (i %% 1000) * interval '1 second', 'sql'
+FROM generate_series(1, %s) AS i
+"""
+
+
+def measure(cluster: PostgresCluster, rows: int, ticks: int, batch: int) -> dict[str, float]:
+    dsn = cluster.create_database(f"bench_{rows}_{batch}")
+    apply_migrations(dsn)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(FILL, (rows,))
+        conn.execute("ANALYZE table_control")
+    port = cluster.port or 0
+    resource = LakebaseResource(host="127.0.0.1", port=port, database=f"bench_{rows}_{batch}")
+    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def("master_sensor")])
+    sensor = definitions.resolve_sensor_def("master_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={"lakebase": resource})
+    durations, claimed = [], 0
+    for _ in range(ticks):
+        started = time.perf_counter()
+        result = sensor(context)
+        durations.append(time.perf_counter() - started)
+        assert isinstance(result, dg.SensorResult)
+        claimed += len(result.run_requests or [])
+    total = sum(durations)
+    return {
+        "median_ms": statistics.median(durations) * 1000,
+        "p95_ms": sorted(durations)[int(len(durations) * 0.95) - 1] * 1000,
+        "claimed_per_s": claimed / total,
+        "claimed": claimed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--ticks", type=int, default=50)
+    args = parser.parse_args()
+    base = world_readable_tempdir("bench-master-")
+    cluster = PostgresCluster.create(base / "cluster", durable=False)
+    cluster.ensure_running()
+    try:
+        print(f"master_sensor, batch size 10, {args.ticks} ticks per size")
+        print(f"{'rows':>8} {'tick median ms':>15} {'tick p95 ms':>12} {'claimed/s':>10}")
+        for rows in args.rows:
+            r = measure(cluster, rows, args.ticks, 10)
+            print(
+                f"{rows:>8} {r['median_ms']:>15.1f} {r['p95_ms']:>12.1f} {r['claimed_per_s']:>10.0f}"
+            )
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
