@@ -15,6 +15,7 @@ import time
 
 import dagster as dg
 import psycopg
+
 from dataloader.definitions import defs
 from dataloader.resources.lakebase import LakebaseResource
 from lakebase import apply_migrations
