@@ -32,7 +32,7 @@ ON CONFLICT DO NOTHING
 
 _ORDERS = """
 INSERT INTO orders (customer_id, amount, paid, updated_at)
-SELECT 1 + (i * 7) % 500, round((random() * 500)::numeric, 2), i % 3 <> 0,
+SELECT 1 + (i * 7) %% 500, round((random() * 500)::numeric, 2), i %% 3 <> 0,
        coalesce((SELECT max(updated_at) FROM orders), timestamptz '2025-06-01')
        + i * interval '1 minute'
 FROM generate_series(1, %s) AS i
