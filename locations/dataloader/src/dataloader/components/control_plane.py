@@ -15,13 +15,11 @@ from dataloader.jobs.landing_table_git import StagingRepositoryResource, landing
 from dataloader.resources.catalog import DestinationCatalogResource
 from dataloader.resources.compute import PipesComputeResource
 from dataloader.resources.lakebase import LakebaseResource, LocalLakebaseResource
+from dataloader.sensors.failed import build_failed_monitor
+from dataloader.sensors.landing_table import build_landing_table_monitor
+from dataloader.sensors.longqueued import build_longqueued_monitor
+from dataloader.sensors.longrunning import build_longrunning_monitor
 from dataloader.sensors.master import build_master_sensor
-from dataloader.sensors.monitors import (
-    build_failed_monitor,
-    build_landing_table_monitor,
-    build_longqueued_monitor,
-    build_longrunning_monitor,
-)
 from dataloader.settings import (
     ComputeBackend,
     DatabricksSettings,
