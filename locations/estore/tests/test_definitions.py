@@ -1,6 +1,7 @@
 """The estore location loads from its defs/ folder (its features come with their own issue)."""
 
 import dagster as dg
+
 from estore.definitions import defs
 
 

@@ -1,6 +1,7 @@
 """The reports location loads from its defs/ folder (its features come with their own issue)."""
 
 import dagster as dg
+
 from reports.definitions import defs
 
 

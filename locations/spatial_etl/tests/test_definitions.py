@@ -1,6 +1,7 @@
 """The spatial_etl location loads from its defs/ folder (its features come with their own issue)."""
 
 import dagster as dg
+
 from spatial_etl.definitions import defs
 
 

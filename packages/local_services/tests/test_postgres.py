@@ -2,8 +2,8 @@ import shutil
 
 import psycopg
 import pytest
-from local_services import PostgresCluster
 
+from local_services import PostgresCluster
 from platform_testing import world_readable_tempdir
 
 

@@ -1,8 +1,9 @@
 import io
 
 import httpx
-from local_services import ServerProcess
 from minio import Minio
+
+from local_services import ServerProcess
 
 
 def test_s3_server_speaks_s3_to_the_minio_client(s3_server: ServerProcess) -> None:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from local_services import (
     PostgresCluster,
     PostgresUnavailable,
@@ -16,7 +17,6 @@ from local_services import (
     start_gcs_emulator,
     start_s3_server,
 )
-
 from platform_testing.paths import world_readable_tempdir
 
 
