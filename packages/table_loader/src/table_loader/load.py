@@ -1,0 +1,69 @@
+"""One table load: validate, stream the source, write the destination, report."""
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from table_loader.delta_sink import describe_delta_table, write_batches
+from table_loader.postgres_source import connect, read_batches, source_schema
+from table_loader.request import LoadError, LoadRequest, LoadResult, validate
+
+
+class _Tracker:
+    """Counts rows and keeps the running maximum of the watermark column as batches pass."""
+
+    def __init__(self, column: str | None) -> None:
+        self.column = column
+        self.rows = 0
+        self.maximum: object = None
+
+    def watch(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            self.rows += batch.num_rows
+            if self.column is not None and batch.num_rows:
+                top = pc.max(batch.column(self.column)).as_py()  # pyright: ignore[reportAttributeAccessIssue]
+                if top is not None and (self.maximum is None or top > self.maximum):  # type: ignore[operator]
+                    self.maximum = top
+            yield batch
+
+
+def render_watermark(value: object) -> str | None:
+    """Watermarks are text in Lakebase: ISO 8601 for times, plain digits for numbers."""
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def run_load(request: LoadRequest) -> LoadResult:
+    started = time.monotonic()
+    validate(request)
+    with connect(request) as conn:
+        schema = source_schema(conn, request)
+        tracker = _Tracker(request.incremental_column)
+        try:
+            write_batches(
+                request.destination_uri,
+                schema,
+                tracker.watch(read_batches(conn, request, schema)),
+                overwrite=not request.incremental,
+            )
+        except pa.ArrowInvalid as exc:
+            raise LoadError(
+                f"{request.source_schema}.{request.source_table}: a value does not fit its "
+                f"column type ({exc})"
+            ) from None
+    watermark = render_watermark(tracker.maximum)
+    if watermark is None and request.incremental:
+        watermark = request.incremental_value  # nothing new: keep the old watermark
+    return LoadResult(
+        rows_loaded=tracker.rows,
+        watermark=watermark,
+        duration_seconds=time.monotonic() - started,
+        destination_uri=request.destination_uri,
+        columns=describe_delta_table(request.destination_uri),
+    )
