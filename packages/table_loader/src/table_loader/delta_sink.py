@@ -32,7 +32,8 @@ def write_batches(
 def describe_delta_table(uri: str) -> list[tuple[str, str]]:
     """(column, Arrow type) of the Delta table at ``uri``."""
     try:
-        schema = DeltaTable(uri).schema().to_arrow()
+        # deltalake hands out an arro3 schema; pyarrow reads it through the C data interface
+        schema = pa.schema(DeltaTable(uri).schema().to_arrow())
     except Exception as exc:  # deltalake raises TableNotFoundError and friends
         raise LoadError(f"no Delta table at {uri}: {exc}") from None
     return [(field.name, str(field.type)) for field in schema]
