@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
+from psycopg import sql
 
 CREATE = """
 DROP TABLE IF EXISTS {name};
@@ -31,16 +32,21 @@ SELECT i::int8 AS id,
        round((i % 100000) / 7.0, 2)::numeric(12, 2) AS amount,
        i % 3 = 0 AS flag
 FROM generate_series(1, {rows}) AS i;
+ANALYZE {name};
 """
 
 
 def child_copy(dsn: str, table: str) -> dict[str, float]:
     started = time.perf_counter()
     size = 0
-    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
-        with cursor.copy(f"COPY (SELECT * FROM {table}) TO STDOUT") as copy:  # noqa: S608
-            for chunk in copy:
-                size += len(chunk)
+    query = sql.SQL("COPY (SELECT * FROM {}) TO STDOUT").format(sql.Identifier(table))
+    with (
+        psycopg.connect(dsn) as conn,
+        conn.cursor() as cursor,
+        cursor.copy(query) as copy,
+    ):
+        for chunk in copy:
+            size += len(chunk)
     return {"seconds": time.perf_counter() - started, "bytes": size}
 
 
@@ -107,8 +113,9 @@ def main() -> None:
         for rows in args.rows:
             table = f"t{rows}"
             with psycopg.connect(dsn) as conn:
-                conn.execute(CREATE.format(name=table, rows=rows).encode())
-                conn.execute(f"ANALYZE {table}".encode())
+                conn.execute(
+                    sql.SQL(CREATE).format(name=sql.Identifier(table), rows=sql.Literal(rows))
+                )
             copy = measure("copy", dsn, table)
             load = measure("load", dsn, table)
             assert load["rows"] == rows
