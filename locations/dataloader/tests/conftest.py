@@ -1,5 +1,6 @@
 """Fixtures for the dataloader: a migrated Lakebase, a source database, local resources."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlparse
@@ -68,7 +69,7 @@ def source_dsn(postgres_cluster: PostgresCluster, request: pytest.FixtureRequest
     return dsn
 
 
-def source_config(dsn: str) -> dict[str, object]:
+def _source_config(dsn: str) -> dict[str, object]:
     url = urlparse(dsn)
     return {
         "host": url.hostname,
@@ -78,7 +79,7 @@ def source_config(dsn: str) -> dict[str, object]:
     }
 
 
-def registration(key: str, dsn: str, **overrides: object) -> TableRegistration:
+def _registration(key: str, dsn: str, **overrides: object) -> TableRegistration:
     fields: dict[str, object] = {
         "control_key": key,
         "source_schema_name": "public",
@@ -87,7 +88,7 @@ def registration(key: str, dsn: str, **overrides: object) -> TableRegistration:
         "destination_schema_name": "shop",
         "destination_table_name": key,
         "db_type": "postgres",
-        "db_config_value": source_config(dsn),
+        "db_config_value": _source_config(dsn),
         "cron_schedule": "0 * * * *",
     }
     return TableRegistration(**{**fields, **overrides})  # type: ignore[arg-type]
@@ -108,3 +109,15 @@ def resources(lakebase_resource: LakebaseResource, tmp_path: Path) -> dict[str, 
 @pytest.fixture
 def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
+
+
+@pytest.fixture
+def source_config() -> Callable[[str], dict[str, object]]:
+    """Connection settings (no password) of a source database, as ``db_config_value``."""
+    return _source_config
+
+
+@pytest.fixture
+def registration() -> Callable[..., TableRegistration]:
+    """Builds a TableRegistration of a source table: ``registration(key, dsn, **overrides)``."""
+    return _registration

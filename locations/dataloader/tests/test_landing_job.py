@@ -10,10 +10,15 @@ from dataloader.jobs.landing_table_git import landing_table_git_job
 from lakebase import LakebaseClient
 from table_loader import LoadRequest, run_load
 
-from .conftest import registration, source_config
 
-
-def land(lakebase: LakebaseClient, resources: dict, source_dsn: str, table: str) -> int:
+def land(
+    lakebase: LakebaseClient,
+    resources: dict,
+    source_dsn: str,
+    table: str,
+    registration,
+    source_config,
+) -> int:
     """Register ``table``, load it into the lakehouse for real, record the success."""
     config_id = lakebase.register_table(registration(table, source_dsn), "sql")
     uri = resources["databricks_rest"].table_uri("bronze", "shop", table)
@@ -40,9 +45,12 @@ def git(repo: Path, *args: str) -> str:
 
 
 def test_writes_commits_and_flags_each_landed_table(
-    lakebase: LakebaseClient, resources: dict, source_dsn: str
+    lakebase: LakebaseClient, resources: dict, source_dsn: str, registration, source_config
 ) -> None:
-    ids = [land(lakebase, resources, source_dsn, t) for t in ("customers", "orders")]
+    ids = [
+        land(lakebase, resources, source_dsn, t, registration, source_config)
+        for t in ("customers", "orders")
+    ]
     missing = lakebase.register_table(registration("ghost", source_dsn), "sql")
     result = landing_table_git_job.execute_in_process(
         run_config={"ops": {"write_landing_schemas": {"config": {"config_ids": [*ids, missing]}}}},

@@ -7,8 +7,6 @@ from dataloader.resources.lakebase import LakebaseResource
 from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
-from .conftest import registration
-
 CONFIG_FIELDS = {
     "config_id",
     "control_key",
@@ -46,7 +44,11 @@ def tick(
 
 
 def test_claims_ten_due_tables_per_tick_with_full_config(
-    lakebase: LakebaseClient, lakebase_resource: LakebaseResource, instance, source_dsn: str
+    lakebase: LakebaseClient,
+    lakebase_resource: LakebaseResource,
+    instance,
+    source_dsn: str,
+    registration,
 ) -> None:
     for i in range(12):
         lakebase.register_table(registration(f"t{i:02}", source_dsn), "sql")
@@ -86,7 +88,12 @@ def test_yaml_registrations_reach_table_control_once(
 
 
 def test_tables_not_due_are_left_for_later(
-    lakebase: LakebaseClient, lakebase_resource, instance, source_dsn: str, clock: ManualClock
+    lakebase: LakebaseClient,
+    lakebase_resource,
+    instance,
+    source_dsn: str,
+    clock: ManualClock,
+    registration,
 ) -> None:
     lakebase.sync_registrations("yaml", [])  # no demo tables in this test
     config_id = lakebase.register_table(registration("later", source_dsn), "sql")

@@ -11,8 +11,6 @@ from dataloader.resources.lakebase import LakebaseResource
 from lakebase import LakebaseClient, Status
 from lakebase.testing import ManualClock
 
-from .conftest import registration
-
 
 @pytest.fixture(scope="module")
 def definitions() -> dg.Definitions:
@@ -34,7 +32,12 @@ def tick(
 
 
 def test_longqueued_monitor_fails_tables_queued_over_an_hour(
-    definitions, lakebase: LakebaseClient, lakebase_resource, instance, clock: ManualClock
+    definitions,
+    lakebase: LakebaseClient,
+    lakebase_resource,
+    instance,
+    clock: ManualClock,
+    registration,
 ) -> None:
     config_id = lakebase.register_table(registration("q", "postgresql://x@127.0.0.1/x"), "sql")
     [queued] = lakebase.claim_ready_tables(limit=1)
@@ -62,7 +65,7 @@ def _started_run(instance: dg.DagsterInstance) -> dg.DagsterRun:
 
 
 def test_longrunning_monitor_cancels_the_run_and_fails_the_row(
-    definitions, lakebase: LakebaseClient, lakebase_resource, clock: ManualClock
+    definitions, lakebase: LakebaseClient, lakebase_resource, clock: ManualClock, registration
 ) -> None:
     with dg.instance_for_test() as instance:
         run = _started_run(instance)
@@ -87,7 +90,12 @@ def test_longrunning_monitor_cancels_the_run_and_fails_the_row(
 
 
 def test_longrunning_monitor_fails_a_row_whose_run_is_unknown(
-    definitions, lakebase: LakebaseClient, lakebase_resource, instance, clock: ManualClock
+    definitions,
+    lakebase: LakebaseClient,
+    lakebase_resource,
+    instance,
+    clock: ManualClock,
+    registration,
 ) -> None:
     config_id = lakebase.register_table(registration("lost", "postgresql://x@h/x"), "sql")
     lakebase.update_control_status(config_id, Status.IN_PROGRESS, dagster_run_url="not a url")
@@ -98,7 +106,12 @@ def test_longrunning_monitor_fails_a_row_whose_run_is_unknown(
 
 
 def test_failed_monitor_requests_one_analysis_per_failure(
-    definitions, lakebase: LakebaseClient, lakebase_resource, instance, clock: ManualClock
+    definitions,
+    lakebase: LakebaseClient,
+    lakebase_resource,
+    instance,
+    clock: ManualClock,
+    registration,
 ) -> None:
     failing = lakebase.register_table(registration("f", "postgresql://x@h/x"), "sql")
     exhausted = lakebase.register_table(registration("g", "postgresql://x@h/x"), "sql")
@@ -130,7 +143,7 @@ def test_failed_monitor_requests_one_analysis_per_failure(
 
 
 def test_landing_table_monitor_batches_unprocessed_tables(
-    definitions, lakebase: LakebaseClient, lakebase_resource, instance
+    definitions, lakebase: LakebaseClient, lakebase_resource, instance, registration
 ) -> None:
     ids = [lakebase.register_table(registration(k, "postgresql://x@h/x"), "sql") for k in "abc"]
     for config_id in ids[:2]:

@@ -6,8 +6,6 @@ import pytest
 from dataloader.assets.retry_analysis import dataloader_retry_analysis
 from lakebase import LakebaseClient
 
-from .conftest import registration
-
 
 def analyse(
     config_id: int, error: str, retry_count: int, resources: dict
@@ -30,7 +28,7 @@ def analyse(
 
 
 @pytest.fixture
-def failed_table(lakebase: LakebaseClient, source_dsn: str) -> int:
+def failed_table(lakebase: LakebaseClient, source_dsn: str, registration) -> int:
     config_id = lakebase.register_table(registration("t", source_dsn), "sql")
     [queued] = lakebase.claim_ready_tables(limit=1)
     lakebase.record_load_failure(config_id, queued.metadata_id, "placeholder")

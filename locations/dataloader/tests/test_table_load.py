@@ -17,8 +17,6 @@ from dataloader.resources.lakebase import LakebaseResource
 from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
-from .conftest import registration
-
 
 def claim_all(
     lakebase_resource: LakebaseResource, instance: dg.DagsterInstance
@@ -57,6 +55,7 @@ def test_full_then_incremental_loads_end_to_end(
     instance: dg.DagsterInstance,
     source_dsn: str,
     clock: ManualClock,
+    registration,
 ) -> None:
     customers = lakebase.register_table(registration("customers", source_dsn), "sql")
     orders = lakebase.register_table(
@@ -118,6 +117,7 @@ def test_bad_input_fails_the_row_with_a_clear_message_and_others_go_on(
     resources: dict,
     instance: dg.DagsterInstance,
     source_dsn: str,
+    registration,
 ) -> None:
     bad = lakebase.register_table(registration("bad", source_dsn, **overrides), "sql")
     good = lakebase.register_table(registration("customers", source_dsn), "sql")

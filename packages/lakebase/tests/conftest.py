@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 import pytest
 
 from lakebase import LakebaseClient, TableRegistration, apply_migrations
@@ -15,7 +17,7 @@ def lakebase(postgres_dsn: str, clock: ManualClock) -> LakebaseClient:
     return LakebaseClient(postgres_dsn, clock=clock)
 
 
-def registration(key: str, **overrides: object) -> TableRegistration:
+def _registration(key: str, **overrides: object) -> TableRegistration:
     fields: dict[str, object] = {
         "control_key": key,
         "source_schema_name": "public",
@@ -28,3 +30,9 @@ def registration(key: str, **overrides: object) -> TableRegistration:
         "cron_schedule": "0 * * * *",
     }
     return TableRegistration(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def registration() -> Callable[..., TableRegistration]:
+    """Builds a TableRegistration: ``registration(key, **overrides)``."""
+    return _registration

@@ -7,8 +7,6 @@ from psycopg import sql
 from lakebase import LakebaseClient, Status
 from lakebase.testing import ManualClock
 
-from .conftest import registration
-
 
 def _set(dsn: str, key: str, **columns: object) -> None:
     assignments = sql.SQL(", ").join(
@@ -20,7 +18,7 @@ def _set(dsn: str, key: str, **columns: object) -> None:
 
 
 def test_register_inserts_then_updates_by_control_key_keeping_state(
-    lakebase: LakebaseClient, postgres_dsn: str
+    lakebase: LakebaseClient, postgres_dsn: str, registration
 ) -> None:
     config_id = lakebase.register_table(registration("orders"), registered_by="yaml")
     _set(postgres_dsn, "orders", last_status="Succeeded", incremental_value="42")
@@ -34,13 +32,13 @@ def test_register_inserts_then_updates_by_control_key_keeping_state(
     assert table.db_config_value["database"] == "src"
 
 
-def test_register_rejects_a_bad_cron_expression(lakebase: LakebaseClient) -> None:
+def test_register_rejects_a_bad_cron_expression(lakebase: LakebaseClient, registration) -> None:
     with pytest.raises(ValueError, match="cron_schedule 'every hour' is not a valid cron"):
         lakebase.register_table(registration("x", cron_schedule="every hour"), "yaml")
 
 
 def test_ready_tables_follow_the_master_sensor_criteria(
-    lakebase: LakebaseClient, postgres_dsn: str, clock: ManualClock
+    lakebase: LakebaseClient, postgres_dsn: str, clock: ManualClock, registration
 ) -> None:
     for key in ["new", "succeeded", "failed", "queued", "running", "inactive", "future"]:
         lakebase.register_table(registration(key), "yaml")
@@ -57,7 +55,9 @@ def test_ready_tables_follow_the_master_sensor_criteria(
     assert len(lakebase.get_control_tables(limit=2)) == 2
 
 
-def test_claim_queues_tables_and_opens_history(lakebase: LakebaseClient, clock) -> None:
+def test_claim_queues_tables_and_opens_history(
+    lakebase: LakebaseClient, clock, registration
+) -> None:
     for i in range(12):
         lakebase.register_table(registration(f"t{i:02}", load_strategy="full"), "yaml")
     claimed = lakebase.claim_ready_tables(limit=10)
@@ -74,7 +74,7 @@ def test_claim_queues_tables_and_opens_history(lakebase: LakebaseClient, clock) 
 
 
 def test_claim_skips_rows_locked_by_a_concurrent_claim(
-    lakebase: LakebaseClient, postgres_dsn: str
+    lakebase: LakebaseClient, postgres_dsn: str, registration
 ) -> None:
     for i in range(6):
         lakebase.register_table(registration(f"t{i}"), "yaml")
@@ -88,7 +88,7 @@ def test_claim_skips_rows_locked_by_a_concurrent_claim(
 
 
 def test_concurrent_claims_never_queue_a_table_twice(
-    postgres_dsn: str, lakebase: LakebaseClient
+    postgres_dsn: str, lakebase: LakebaseClient, registration
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -111,7 +111,7 @@ def test_concurrent_claims_never_queue_a_table_twice(
 
 
 def test_monitor_queries_use_their_thresholds(
-    lakebase: LakebaseClient, postgres_dsn: str, clock: ManualClock
+    lakebase: LakebaseClient, postgres_dsn: str, clock: ManualClock, registration
 ) -> None:
     lakebase.register_table(registration("q"), "yaml")
     lakebase.register_table(registration("r"), "yaml")
@@ -129,7 +129,9 @@ def test_monitor_queries_use_their_thresholds(
     assert (running.control_key, running.last_dagster_run) == ("r", "run-r")
 
 
-def test_guarded_status_update_leaves_a_row_that_moved_on(lakebase: LakebaseClient) -> None:
+def test_guarded_status_update_leaves_a_row_that_moved_on(
+    lakebase: LakebaseClient, registration
+) -> None:
     config_id = lakebase.register_table(registration("a"), "yaml")
     lakebase.update_control_status(config_id, Status.SUCCEEDED)
     changed = lakebase.update_control_status(
@@ -140,7 +142,7 @@ def test_guarded_status_update_leaves_a_row_that_moved_on(lakebase: LakebaseClie
 
 
 def test_success_advances_schedule_watermark_and_history(
-    lakebase: LakebaseClient, clock: ManualClock
+    lakebase: LakebaseClient, clock: ManualClock, registration
 ) -> None:
     lakebase.register_table(
         registration("inc", load_strategy="incremental", incremental_column="updated_at"),
@@ -166,7 +168,9 @@ def test_success_advances_schedule_watermark_and_history(
     assert history["watermark_before"] is None
 
 
-def test_failure_then_retry_or_review(lakebase: LakebaseClient, clock: ManualClock) -> None:
+def test_failure_then_retry_or_review(
+    lakebase: LakebaseClient, clock: ManualClock, registration
+) -> None:
     config_id = lakebase.register_table(registration("f"), "yaml")
     [queued] = lakebase.claim_ready_tables(limit=1)
     lakebase.record_load_failure(config_id, queued.metadata_id, "connection refused")
@@ -187,7 +191,7 @@ def test_failure_then_retry_or_review(lakebase: LakebaseClient, clock: ManualClo
 
 
 def test_failed_tables_past_max_retries_are_not_analysed(
-    lakebase: LakebaseClient, postgres_dsn: str
+    lakebase: LakebaseClient, postgres_dsn: str, registration
 ) -> None:
     lakebase.register_table(registration("x"), "yaml")
     _set(postgres_dsn, "x", last_status="Failed", retry_count=3)
@@ -195,7 +199,9 @@ def test_failed_tables_past_max_retries_are_not_analysed(
     assert len(lakebase.get_failed_for_analysis(4)) == 1
 
 
-def test_landing_tables_and_staging_flag(lakebase: LakebaseClient, postgres_dsn: str) -> None:
+def test_landing_tables_and_staging_flag(
+    lakebase: LakebaseClient, postgres_dsn: str, registration
+) -> None:
     a = lakebase.register_table(registration("a"), "yaml")
     lakebase.register_table(registration("b"), "yaml")
     _set(postgres_dsn, "a", last_status="Succeeded")
@@ -204,7 +210,9 @@ def test_landing_tables_and_staging_flag(lakebase: LakebaseClient, postgres_dsn:
     assert lakebase.get_unprocessed_landing_tables() == []
 
 
-def test_update_metadata_accepts_only_history_columns(lakebase: LakebaseClient) -> None:
+def test_update_metadata_accepts_only_history_columns(
+    lakebase: LakebaseClient, registration
+) -> None:
     config_id = lakebase.register_table(registration("m"), "yaml")
     metadata_id = lakebase.insert_initial_metadata(config_id, "m", "full")
     lakebase.update_metadata(metadata_id, databricks_run_url="https://dbx/run/1", rows_loaded=3)
@@ -214,14 +222,16 @@ def test_update_metadata_accepts_only_history_columns(lakebase: LakebaseClient) 
         lakebase.update_metadata(metadata_id, config_id=5)
 
 
-def test_hostile_names_are_stored_as_data(lakebase: LakebaseClient, postgres_dsn: str) -> None:
+def test_hostile_names_are_stored_as_data(
+    lakebase: LakebaseClient, postgres_dsn: str, registration
+) -> None:
     hostile = 'x"; DROP TABLE table_control; --'
     lakebase.register_table(registration(hostile, source_table_name=hostile), "yaml")
     table = lakebase.get_table_details(hostile)
     assert table is not None and table.source_table_name == hostile
 
 
-def test_unlisted_yaml_tables_are_deactivated(lakebase: LakebaseClient) -> None:
+def test_unlisted_yaml_tables_are_deactivated(lakebase: LakebaseClient, registration) -> None:
     lakebase.register_table(registration("keep"), "yaml")
     lakebase.register_table(registration("gone"), "yaml")
     lakebase.register_table(registration("manual"), "sql")
@@ -229,7 +239,7 @@ def test_unlisted_yaml_tables_are_deactivated(lakebase: LakebaseClient) -> None:
     assert {t.control_key for t in lakebase.get_control_tables()} == {"keep", "manual"}
 
 
-def test_sync_registrations_applies_changes_once(lakebase: LakebaseClient) -> None:
+def test_sync_registrations_applies_changes_once(lakebase: LakebaseClient, registration) -> None:
     first = lakebase.sync_registrations("yaml", [registration("a"), registration("b")])
     assert first is not None and len(first.registered) == 2 and first.deactivated == []
     assert lakebase.sync_registrations("yaml", [registration("a"), registration("b")]) is None
@@ -239,7 +249,7 @@ def test_sync_registrations_applies_changes_once(lakebase: LakebaseClient) -> No
     assert table is not None and table.cron_schedule == "5 * * * *"
 
 
-def test_fail_table_closes_the_open_history_record(lakebase: LakebaseClient) -> None:
+def test_fail_table_closes_the_open_history_record(lakebase: LakebaseClient, registration) -> None:
     config_id = lakebase.register_table(registration("s"), "yaml")
     [queued] = lakebase.claim_ready_tables(limit=1)
     assert lakebase.fail_table(config_id, "stuck", expected=Status.QUEUED)

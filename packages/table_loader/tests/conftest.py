@@ -1,9 +1,12 @@
+from collections.abc import Callable
 from urllib.parse import urlparse
+
+import pytest
 
 from table_loader import LoadRequest
 
 
-def request_for(dsn: str, table: str, uri: str, **overrides: object) -> LoadRequest:
+def _request_for(dsn: str, table: str, uri: str, **overrides: object) -> LoadRequest:
     url = urlparse(dsn)
     fields: dict[str, object] = {
         "control_key": f"test.{table}",
@@ -20,3 +23,9 @@ def request_for(dsn: str, table: str, uri: str, **overrides: object) -> LoadRequ
         "load_strategy": "full",
     }
     return LoadRequest(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def request_for() -> Callable[..., LoadRequest]:
+    """Builds a LoadRequest for a table of a test database: ``request_for(dsn, table, uri)``."""
+    return _request_for

@@ -9,8 +9,6 @@ from deltalake import DeltaTable
 
 from table_loader import LoadError, describe_delta_table, run_load
 
-from .conftest import request_for
-
 TYPES = """
 CREATE TABLE typed (
     id int8 PRIMARY KEY, small int2, medium int4, ratio float8, price numeric(10, 2),
@@ -30,7 +28,7 @@ def rows(uri: str) -> list[dict]:
 
 
 def test_full_load_maps_every_type_and_keeps_null_apart_from_empty(
-    postgres_dsn: str, tmp_path: Path
+    postgres_dsn: str, tmp_path: Path, request_for
 ) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute(TYPES)
@@ -51,7 +49,7 @@ def test_full_load_maps_every_type_and_keeps_null_apart_from_empty(
     assert types["small"] == "int16" and types["label"] == "string"
 
 
-def test_full_load_replaces_the_table(postgres_dsn: str, tmp_path: Path) -> None:
+def test_full_load_replaces_the_table(postgres_dsn: str, tmp_path: Path, request_for) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute("CREATE TABLE t AS SELECT i AS id FROM generate_series(1, 5) i")
     uri = str(tmp_path / "t")
@@ -62,7 +60,9 @@ def test_full_load_replaces_the_table(postgres_dsn: str, tmp_path: Path) -> None
     assert [r["id"] for r in rows(uri)] == [1, 2]
 
 
-def test_incremental_loads_append_only_new_rows(postgres_dsn: str, tmp_path: Path) -> None:
+def test_incremental_loads_append_only_new_rows(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute(
             "CREATE TABLE ev AS SELECT i::int8 AS id, i * 10 AS version FROM generate_series(1, 3) i"
@@ -101,7 +101,9 @@ def test_incremental_loads_append_only_new_rows(postgres_dsn: str, tmp_path: Pat
     assert [r["id"] for r in rows(uri)] == [1, 2, 3, 4, 5]
 
 
-def test_large_tables_stream_in_many_batches(postgres_dsn: str, tmp_path: Path) -> None:
+def test_large_tables_stream_in_many_batches(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute(
             "CREATE TABLE big AS SELECT i::int8 AS id, md5(i::text) AS h,"
@@ -126,7 +128,9 @@ def test_large_tables_stream_in_many_batches(postgres_dsn: str, tmp_path: Path) 
     assert table.num_rows == 250_000 and id_sum == 250_000 * 250_001 // 2
 
 
-def test_an_empty_table_still_creates_the_destination(postgres_dsn: str, tmp_path: Path) -> None:
+def test_an_empty_table_still_creates_the_destination(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute("CREATE TABLE empty (id int8, name text)")
     uri = str(tmp_path / "empty")
@@ -160,7 +164,7 @@ def test_an_empty_table_still_creates_the_destination(postgres_dsn: str, tmp_pat
     ],
 )
 def test_bad_requests_raise_load_errors_naming_the_input(
-    overrides: dict, message: str, postgres_dsn: str, tmp_path: Path
+    overrides: dict, message: str, postgres_dsn: str, tmp_path: Path, request_for
 ) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute("CREATE TABLE present (id int)")
@@ -168,7 +172,9 @@ def test_bad_requests_raise_load_errors_naming_the_input(
         run_load(request_for(postgres_dsn, "present", str(tmp_path / "d"), **overrides))
 
 
-def test_hostile_names_are_quoted_never_executed(postgres_dsn: str, tmp_path: Path) -> None:
+def test_hostile_names_are_quoted_never_executed(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
     with psycopg.connect(postgres_dsn) as conn:
         conn.execute("CREATE TABLE victim (id int)")
     hostile = 'victim"; DROP TABLE victim; --'
@@ -178,7 +184,7 @@ def test_hostile_names_are_quoted_never_executed(postgres_dsn: str, tmp_path: Pa
         assert conn.execute("SELECT to_regclass('public.victim')").fetchone() == ("victim",)
 
 
-def test_connection_failures_name_the_server_not_the_password(tmp_path: Path) -> None:
+def test_connection_failures_name_the_server_not_the_password(tmp_path: Path, request_for) -> None:
     request = request_for("postgresql://u@127.0.0.1:1/db", "t", str(tmp_path / "d"))
     config = {**request.db_config, "password": "hunter2"}
     with pytest.raises(LoadError) as caught:
@@ -187,7 +193,9 @@ def test_connection_failures_name_the_server_not_the_password(tmp_path: Path) ->
     assert "hunter2" not in str(caught.value)
 
 
-def test_password_from_a_missing_variable_is_named(tmp_path: Path, monkeypatch) -> None:
+def test_password_from_a_missing_variable_is_named(
+    tmp_path: Path, monkeypatch, request_for
+) -> None:
     monkeypatch.delenv("CRM_DB_PASSWORD", raising=False)
     request = request_for("postgresql://u@127.0.0.1:1/db", "t", str(tmp_path / "d"))
     config = {**request.db_config, "password_env": "CRM_DB_PASSWORD"}
