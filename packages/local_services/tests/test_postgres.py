@@ -3,7 +3,7 @@ import shutil
 import psycopg
 import pytest
 
-from local_services import PostgresCluster
+from local_services import PostgresCluster, stop_local_clusters
 from platform_testing import world_readable_tempdir
 
 
@@ -47,3 +47,16 @@ def test_ensure_running_is_idempotent_and_restarts_a_stopped_cluster() -> None:
     finally:
         cluster.destroy()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_local_clusters_under_a_dagster_home_are_stopped_on_request() -> None:
+    home = world_readable_tempdir("home-")
+    cluster = PostgresCluster.create(home / "local" / "svc" / "cluster", durable=False)
+    try:
+        cluster.ensure_running()
+        assert stop_local_clusters(home) == [cluster.base_dir]
+        assert not cluster.is_running()
+        assert stop_local_clusters(home) == []
+    finally:
+        cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)

@@ -7,7 +7,7 @@ under test is the code that runs in production; only connection settings differ.
 from local_services.network import free_port, wait_for_port
 from local_services.postgres import PostgresCluster, PostgresUnavailable
 from local_services.servers import ServerProcess, start_gcs_emulator, start_s3_server
-from local_services.state import state_dir
+from local_services.state import state_dir, stop_local_clusters
 
 __all__ = [
     "PostgresCluster",
@@ -17,5 +17,6 @@ __all__ = [
     "start_gcs_emulator",
     "start_s3_server",
     "state_dir",
+    "stop_local_clusters",
     "wait_for_port",
 ]

@@ -1,7 +1,10 @@
 """Where local stand-ins keep their files between `dg dev` sessions."""
 
 import os
+import sys
 from pathlib import Path
+
+from local_services.postgres import PostgresCluster, find_bindir
 
 
 def state_dir(name: str) -> Path:
@@ -16,3 +19,29 @@ def state_dir(name: str) -> Path:
     path = root / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def stop_local_clusters(dagster_home: Path) -> list[Path]:
+    """Stop every Postgres cluster that local resources started under ``dagster_home``.
+
+    Their data stays; the next use starts them again.
+    """
+    stopped = []
+    for data in sorted((dagster_home / "local").glob("*/cluster/data")):
+        cluster = PostgresCluster(data.parent, find_bindir())
+        if cluster.is_running():
+            cluster.stop()
+            stopped.append(cluster.base_dir)
+    return stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m local_services.state <dagster_home>``: stop its local clusters."""
+    args = sys.argv[1:] if argv is None else argv
+    for path in stop_local_clusters(Path(args[0] if args else os.environ["DAGSTER_HOME"])):
+        print(f"stopped the local Postgres in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

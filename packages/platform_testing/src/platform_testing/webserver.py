@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_services import free_port
+from local_services import free_port, stop_local_clusters
 
 LOCATIONS_QUERY = """
 {
@@ -121,3 +121,5 @@ def dg_dev(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # Sensors may have started a location's local Postgres (it outlives dg dev).
+        stop_local_clusters(dagster_home)
