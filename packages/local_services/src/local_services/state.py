@@ -1,7 +1,6 @@
 """Where local stand-ins keep their files between `dg dev` sessions."""
 
 import os
-import sys
 from pathlib import Path
 
 from local_services.postgres import PostgresCluster, find_bindir
@@ -34,14 +33,3 @@ def stop_local_clusters(dagster_home: Path) -> list[Path]:
             stopped.append(cluster.base_dir)
     return stopped
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m local_services.state <dagster_home>``: stop its local clusters."""
-    args = sys.argv[1:] if argv is None else argv
-    for path in stop_local_clusters(Path(args[0] if args else os.environ["DAGSTER_HOME"])):
-        print(f"stopped the local Postgres in {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
