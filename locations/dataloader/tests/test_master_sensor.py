@@ -105,3 +105,24 @@ def test_tables_not_due_are_left_for_later(
     assert skip_message(tick(definitions, lakebase_resource, instance)) == "no table is due"
     clock.advance(minutes=1)
     assert len(tick(definitions, lakebase_resource, instance).run_requests or []) == 1
+
+
+def test_a_row_with_credentials_in_db_config_value_fails_without_a_run(
+    lakebase: LakebaseClient, lakebase_resource, instance, source_dsn: str, registration
+) -> None:
+    lakebase.sync_registrations("yaml", [])
+    config = {"host": "127.0.0.1", "database": "src", "user": "u", "Password": "hunter2"}
+    leaky = lakebase.register_table(
+        registration("leaky", source_dsn, db_config_value=config), "sql"
+    )
+    lakebase.register_table(registration("fine", source_dsn), "sql")
+    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def("master_sensor")])
+    result = tick(definitions, lakebase_resource, instance)
+    assert [r.tags["dataloader/control_key"] for r in result.run_requests or []] == ["fine"]
+    assert "hunter2" not in repr(result)
+    table = lakebase.get_table(leaky)
+    assert table is not None and table.last_status == "Failed"
+    assert table.last_status_message == (
+        "db_config_value must not hold Password: put credentials in the secret scope named "
+        "by db_kv_scope"
+    )

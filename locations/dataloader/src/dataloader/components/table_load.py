@@ -13,12 +13,12 @@ import dagster as dg
 from croniter import croniter
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from dataloader.connection_settings import secret_keys, secret_keys_message
 from dataloader.sensors.registrations import registration_metadata
 from lakebase import TableRegistration
 from platform_config import current_environment
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_KEYS = {"password", "pwd", "secret", "token"}
 
 
 class TableLoadScaffolder(dg.Scaffolder):
@@ -87,12 +87,8 @@ class TableLoad(dg.Component, dg.Model, dg.Resolvable):
     @field_validator("db_config_value")
     @classmethod
     def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        secrets = sorted(_SECRET_KEYS & {k.lower() for k in value})
-        if secrets:
-            raise ValueError(
-                f"db_config_value must not hold {', '.join(secrets)}: put it in the secret "
-                "scope named by db_kv_scope"
-            )
+        if secrets := secret_keys(value):
+            raise ValueError(secret_keys_message(secrets))
         missing = [k for k in ("host", "database") if k not in value]
         if missing:
             raise ValueError(f"db_config_value is missing {', '.join(missing)}")

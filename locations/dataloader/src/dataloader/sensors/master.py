@@ -3,10 +3,11 @@
 import dagster as dg
 
 from dataloader.assets.table_load import TABLE_LOAD_KEY, TABLE_LOAD_OP
+from dataloader.connection_settings import secret_keys, secret_keys_message
 from dataloader.resources.lakebase import LakebaseResource
 from dataloader.sensors.registrations import sync_declared_tables
 from dataloader.settings import MasterSensorSettings
-from lakebase import QueuedLoad
+from lakebase import QueuedLoad, Status
 
 
 def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
@@ -60,9 +61,18 @@ def build_master_sensor(
         client = lakebase.get_client()
         sync_declared_tables(client, context.repository_def, context.log)
         claimed = client.claim_ready_tables(settings.batch_size)
-        if not claimed:
+        runnable = []
+        for queued in claimed:
+            # Run config is visible in the UI: a row with credentials in it never gets one.
+            if secrets := secret_keys(queued.table.db_config_value):
+                message = secret_keys_message(secrets)
+                client.fail_table(queued.table.config_id, message, expected=Status.QUEUED)
+                context.log.error(f"{queued.table.control_key}: {message}")
+            else:
+                runnable.append(queued)
+        if not runnable:
             return dg.SensorResult(skip_reason="no table is due")
-        context.log.info(f"queued {', '.join(q.table.control_key for q in claimed)}")
-        return dg.SensorResult(run_requests=[table_load_run_request(q) for q in claimed])
+        context.log.info(f"queued {', '.join(q.table.control_key for q in runnable)}")
+        return dg.SensorResult(run_requests=[table_load_run_request(q) for q in runnable])
 
     return master_sensor
