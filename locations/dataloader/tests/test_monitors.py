@@ -157,3 +157,23 @@ def test_landing_table_monitor_batches_unprocessed_tables(
     lakebase.mark_staging_processed(ids[:2])
     quiet = tick(definitions, "landing_table_monitor", lakebase_resource, instance)
     assert not quiet.run_requests
+
+
+def test_landing_table_monitor_waits_for_a_running_git_job(
+    definitions, lakebase: LakebaseClient, lakebase_resource, instance, registration
+) -> None:
+    config_id = lakebase.register_table(registration("a", "postgresql://x@h/x"), "sql")
+    lakebase.record_load_success(
+        config_id, lakebase.insert_initial_metadata(config_id, "a", "full"), 1, None, 0.1
+    )
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="landing_table_git_job",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+        )
+    )
+    result = tick(definitions, "landing_table_monitor", lakebase_resource, instance)
+    assert not result.run_requests
+    assert result.skip_reason is not None
+    assert result.skip_reason.skip_message == "landing_table_git_job is already running"
