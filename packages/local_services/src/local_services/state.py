@@ -32,4 +32,3 @@ def stop_local_clusters(dagster_home: Path) -> list[Path]:
             cluster.stop()
             stopped.append(cluster.base_dir)
     return stopped
-
