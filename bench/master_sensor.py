@@ -9,7 +9,6 @@ real sensor (Lakebase sync, atomic claim, RunRequests) tick after tick and print
 """
 
 import argparse
-import shutil
 import statistics
 import time
 
@@ -20,7 +19,7 @@ from dataloader.definitions import defs
 from dataloader.resources.lakebase import LakebaseResource
 from lakebase import apply_migrations
 from local_services import PostgresCluster
-from platform_testing import world_readable_tempdir
+from platform_testing import throwaway_cluster
 
 FILL = """
 INSERT INTO table_control (control_key, source_schema_name, source_table_name,
@@ -65,10 +64,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--ticks", type=int, default=50)
     args = parser.parse_args()
-    base = world_readable_tempdir("bench-master-")
-    cluster = PostgresCluster.create(base / "cluster", durable=False)
-    cluster.ensure_running()
-    try:
+    with throwaway_cluster("bench-master-") as cluster:
         print(f"master_sensor, batch size 10, {args.ticks} ticks per size")
         print(f"{'rows':>8} {'tick median ms':>15} {'tick p95 ms':>12} {'claimed/s':>10}")
         for rows in args.rows:
@@ -76,9 +72,6 @@ def main() -> None:
             print(
                 f"{rows:>8} {r['median_ms']:>15.1f} {r['p95_ms']:>12.1f} {r['claimed_per_s']:>10.0f}"
             )
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ process (so peak RSS belongs to that run alone):
 import argparse
 import json
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,13 +97,9 @@ def main() -> None:
         print(json.dumps(figures))
         return
 
-    from local_services import PostgresCluster
-    from platform_testing import world_readable_tempdir
+    from platform_testing import throwaway_cluster
 
-    base = world_readable_tempdir("bench-load-")
-    cluster = PostgresCluster.create(base / "cluster", durable=False)
-    cluster.ensure_running()
-    try:
+    with throwaway_cluster("bench-load-") as cluster:
         dsn = cluster.create_database("bench_source")
         print(
             f"{'rows':>9} {'COPY rows/s':>12} {'load rows/s':>12} {'load/COPY':>9} {'load peak MB':>12}"
@@ -130,9 +125,6 @@ def main() -> None:
             print(
                 f"peak memory {large:,} rows / {small:,} rows: {peaks[large] / peaks[small]:.2f}x"
             )
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

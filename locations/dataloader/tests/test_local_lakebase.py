@@ -7,7 +7,7 @@ import pytest
 
 from dataloader.resources.lakebase import LocalLakebaseResource
 from local_services import PostgresCluster, free_port
-from platform_testing import world_readable_tempdir
+from platform_testing import throwaway_cluster, world_readable_tempdir
 
 
 def test_first_use_starts_a_migrated_lakebase_with_the_demo_source() -> None:
@@ -28,13 +28,8 @@ def test_first_use_starts_a_migrated_lakebase_with_the_demo_source() -> None:
 
 
 def test_a_cluster_already_running_on_another_port_is_reported() -> None:
-    base = world_readable_tempdir("local-lakebase-")
-    cluster = PostgresCluster.create(base / "cluster", durable=False)
-    try:
-        running = cluster.ensure_running()
+    with throwaway_cluster("local-lakebase-") as cluster:
         other = free_port()
-        with pytest.raises(Exception, match=f"runs on port {running}, not {other}"):
-            LocalLakebaseResource(state_dir=str(base), port=other).get_client()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
+        resource = LocalLakebaseResource(state_dir=str(cluster.base_dir.parent), port=other)
+        with pytest.raises(Exception, match=f"runs on port {cluster.port}, not {other}"):
+            resource.get_client()

@@ -4,7 +4,6 @@ Each service starts once per session, on 127.0.0.1, and is stopped at the end. A
 skips its tests with a one-line reason only when the service cannot run on this machine.
 """
 
-import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -17,23 +16,17 @@ from local_services import (
     start_gcs_emulator,
     start_s3_server,
 )
-from platform_testing.paths import world_readable_tempdir
+from platform_testing.paths import throwaway_cluster
 
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """A throwaway Postgres cluster (with PostGIS when the system has it)."""
-    base = world_readable_tempdir("pg-cluster-")
     try:
-        cluster = PostgresCluster.create(base / "cluster", durable=False)
-        cluster.ensure_running()
+        with throwaway_cluster("pg-cluster-") as cluster:
+            yield cluster
     except PostgresUnavailable as exc:
         pytest.skip(f"Postgres cannot run here: {str(exc).splitlines()[0]}")
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
