@@ -35,7 +35,7 @@ def purge_runs(instance: dg.DagsterInstance, older_than: timedelta) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Delete finished runs older than N days.")
     parser.add_argument("--older-than-days", type=int, required=True)
     days = parser.parse_args().older_than_days
     if days < 1:
