@@ -1,17 +1,24 @@
-"""Local table load throughput against Postgres' own COPY, and the load's peak memory.
+"""Local table load against raw COPY and the best Arrow loader, at 1M and 4M rows.
 
-Starts its own Postgres, creates tables of N rows, then measures each run in a fresh child
-process (so peak RSS belongs to that run alone):
+Starts its own Postgres, creates tables of N rows, then measures each pipeline in a fresh
+child process (so peak RSS and CPU belong to that run alone):
 
 - copy: ``COPY (SELECT * FROM t) TO STDOUT`` read and discarded (the ceiling);
-- load: ``table_loader.run_load``, a full load into a local Delta table.
+- adbc→delta: the ADBC Postgres driver (COPY binary straight into Arrow) feeding
+  ``deltalake.write_deltalake``, defaults, in one call (the baseline to match);
+- load: ``table_loader.run_load``, a full load into a local Delta table (the project's).
 
-    uv run python bench/table_load.py [--rows 10000 1000000]
+Each line gives rows/s, the client's CPU seconds (user + system, all threads) and its peak
+RSS; the summary gives the load against adbc→delta (rows/s and CPU per row) and each
+pipeline's peak memory at the largest size against the smallest.
+
+    uv run python bench/table_load.py [--rows 1000000 4000000] [--repeat 2]
 """
 
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,98 +40,140 @@ SELECT i::int8 AS id,
 FROM generate_series(1, {rows}) AS i;
 ANALYZE {name};
 """
+KINDS = ("copy", "adbc_delta", "load")
 
 
-def child_copy(dsn: str, table: str) -> dict[str, float]:
-    started = time.perf_counter()
-    size = 0
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_copy(dsn: str, table: str, target: Path) -> int | None:
+    rows = 0
     query = sql.SQL("COPY (SELECT * FROM {}) TO STDOUT").format(sql.Identifier(table))
-    with (
-        psycopg.connect(dsn) as conn,
-        conn.cursor() as cursor,
-        cursor.copy(query) as copy,
-    ):
+    with psycopg.connect(dsn) as conn, conn.cursor() as cursor, cursor.copy(query) as copy:
         for chunk in copy:
-            size += len(chunk)
-    return {"seconds": time.perf_counter() - started, "bytes": size}
+            rows += bytes(chunk).count(b"\n")
+    return rows
 
 
-def child_load(dsn: str, table: str) -> dict[str, float]:
+def child_adbc_delta(dsn: str, table: str, target: Path) -> int | None:
+    import adbc_driver_postgresql.dbapi as adbc
+    from deltalake import write_deltalake
+
+    with adbc.connect(dsn) as conn, conn.cursor() as cursor:
+        cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - a name this script made
+        write_deltalake(str(target), cursor.fetch_record_batch(), mode="overwrite")
+    return None  # counted from the Delta table afterwards
+
+
+def child_load(dsn: str, table: str, target: Path) -> int | None:
     from table_loader import LoadRequest, run_load
 
     url = urlparse(dsn)
-    with tempfile.TemporaryDirectory() as target:
-        started = time.perf_counter()
-        result = run_load(
-            LoadRequest(
-                control_key=f"bench.{table}",
-                db_type="postgres",
-                db_config={
-                    "host": url.hostname,
-                    "port": url.port,
-                    "database": url.path.lstrip("/"),
-                    "user": url.username,
-                },
-                source_schema="public",
-                source_table=table,
-                destination_uri=str(Path(target) / table),
-                load_strategy="full",
-            )
+    result = run_load(
+        LoadRequest(
+            control_key=f"bench.{table}",
+            db_type="postgres",
+            db_config={
+                "host": url.hostname,
+                "port": url.port,
+                "database": url.path.lstrip("/"),
+                "user": url.username,
+            },
+            source_schema="public",
+            source_table=table,
+            destination_uri=str(target),
+            load_strategy="full",
         )
-        return {"seconds": time.perf_counter() - started, "rows": result.rows_loaded}
-
-
-def measure(kind: str, dsn: str, table: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--dsn", dsn, "--table", table],
-        capture_output=True,
-        text=True,
-        check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return result.rows_loaded
+
+
+CHILDREN = {"copy": child_copy, "adbc_delta": child_adbc_delta, "load": child_load}
+
+
+def run_child(kind: str, dsn: str, table: str) -> None:
+    # Import what the pipeline needs before the clock starts: imports are not throughput.
+    import deltalake
+    import pyarrow  # noqa: F401
+
+    import table_loader  # noqa: F401
+
+    with tempfile.TemporaryDirectory() as target:
+        cpu, started = _cpu_seconds(), time.perf_counter()
+        rows = CHILDREN[kind](dsn, table, Path(target) / table)
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+        if rows is None:
+            rows = deltalake.DeltaTable(str(Path(target) / table)).count()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb}))
+
+
+def measure(kind: str, dsn: str, table: str, repeat: int) -> dict[str, float]:
+    """The median of ``repeat`` runs, each in a fresh process."""
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--dsn", dsn, "--table", table],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 1_000_000])
-    parser.add_argument("--child", choices=["copy", "load"])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--child", choices=KINDS)
     parser.add_argument("--dsn")
     parser.add_argument("--table")
     args = parser.parse_args()
     if args.child:
-        figures = (child_copy if args.child == "copy" else child_load)(args.dsn, args.table)
-        figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(figures))
+        run_child(args.child, args.dsn, args.table)
         return
 
     from platform_testing import throwaway_cluster
 
+    figures: dict[tuple[str, int], dict[str, float]] = {}
     with throwaway_cluster("bench-load-") as cluster:
         dsn = cluster.create_database("bench_source")
         print(
-            f"{'rows':>9} {'COPY rows/s':>12} {'load rows/s':>12} {'load/COPY':>9} {'load peak MB':>12}"
+            f"{'rows':>9} {'pipeline':<11} {'rows/s':>11} {'CPU s':>7} "
+            f"{'CPU µs/row':>10} {'peak MB':>8} {'vs COPY':>8}"
         )
-        peaks: dict[int, float] = {}
         for rows in args.rows:
             table = f"t{rows}"
-            with psycopg.connect(dsn) as conn:
+            with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL(CREATE).format(name=sql.Identifier(table), rows=sql.Literal(rows))
                 )
-            copy = measure("copy", dsn, table)
-            load = measure("load", dsn, table)
-            assert load["rows"] == rows
-            copy_rate, load_rate = rows / copy["seconds"], rows / load["seconds"]
-            peaks[rows] = load["peak_mb"]
-            print(
-                f"{rows:>9} {copy_rate:>12,.0f} {load_rate:>12,.0f} "
-                f"{load_rate / copy_rate:>9.2f} {load['peak_mb']:>12.0f}"
-            )
-        if len(peaks) > 1:
-            small, large = min(peaks), max(peaks)
-            print(
-                f"peak memory {large:,} rows / {small:,} rows: {peaks[large] / peaks[small]:.2f}x"
-            )
+            for kind in KINDS:
+                run = figures[kind, rows] = measure(kind, dsn, table, args.repeat)
+                assert run["rows"] == rows, (kind, run)
+                rate = rows / run["seconds"]
+                copy_rate = rows / figures["copy", rows]["seconds"]
+                print(
+                    f"{rows:>9} {kind:<11} {rate:>11,.0f} {run['cpu']:>7.2f} "
+                    f"{run['cpu'] / rows * 1e6:>10.2f} {run['peak_mb']:>8.0f} "
+                    f"{rate / copy_rate:>7.2f}x"
+                )
+    print()
+    for rows in args.rows:
+        load, adbc = figures["load", rows], figures["adbc_delta", rows]
+        print(
+            f"{rows:>9} rows: load/adbc→delta rows/s {adbc['seconds'] / load['seconds']:.2f}x "
+            f"(target >= 1.00), CPU per row {load['cpu'] / adbc['cpu']:.2f}x (target <= 1.00)"
+        )
+    small, large = min(args.rows), max(args.rows)
+    if small != large:
+        for kind in KINDS:
+            growth = figures[kind, large]["peak_mb"] / figures[kind, small]["peak_mb"]
+            target = " (target <= 1.25)" if kind == "load" else ""
+            print(f"peak memory {kind} {large:,} / {small:,} rows: {growth:.2f}x{target}")
 
 
 if __name__ == "__main__":

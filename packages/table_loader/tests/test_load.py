@@ -8,6 +8,7 @@ import pytest
 from deltalake import DeltaTable
 
 from table_loader import LoadError, describe_delta_table, run_load
+from table_loader.postgres_source import connect, open_batches, source_schema
 
 TYPES = """
 CREATE TABLE typed (
@@ -206,3 +207,80 @@ def test_password_from_a_missing_variable_is_named(
 def test_describe_names_a_missing_table(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="no Delta table at"):
         describe_delta_table(str(tmp_path / "nothing"))
+
+
+def test_types_without_an_arrow_match_load_as_their_postgres_text(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute(
+            "CREATE TABLE other (id int8, tags int4[], wait interval, amount numeric,"
+            " huge numeric(40, 2), at time);"
+            "INSERT INTO other VALUES (1, '{1,2}', '1 day 02:00', 1.50, 12.34, '01:02:03')"
+        )
+    uri = str(tmp_path / "other")
+    result = run_load(request_for(postgres_dsn, "other", uri))
+    assert rows(uri) == [
+        {
+            "id": 1,
+            "tags": "{1,2}",
+            "wait": "1 day 02:00:00",
+            "amount": "1.50",
+            "huge": "12.34",
+            "at": "01:02:03",
+        }
+    ]
+    assert {name for name, kind in result.columns if kind == "string"} == {
+        "tags",
+        "wait",
+        "amount",
+        "huge",
+        "at",
+    }
+
+
+def test_a_value_that_does_not_fit_its_column_type_fails_the_load_by_name(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
+    # numeric(10, 2) accepts NaN; an Arrow decimal cannot hold it.
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("CREATE TABLE prices AS SELECT 1 AS id, 'NaN'::numeric(10, 2) AS price")
+    with pytest.raises(LoadError, match=r"public\.prices: a value does not fit its column type"):
+        run_load(request_for(postgres_dsn, "prices", str(tmp_path / "prices")))
+
+
+def test_batches_are_bounded_whatever_the_table_size(postgres_dsn: str, request_for) -> None:
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute(
+            "CREATE TABLE wide AS SELECT i::int8 AS id, md5(i::text) AS h"
+            " FROM generate_series(1, 200000) i"
+        )
+    request = request_for(postgres_dsn, "wide", "unused", batch_rows=10_000)
+    with connect(request) as conn:
+        schema = source_schema(conn, request)
+        with open_batches(conn, request, schema) as batches:
+            sizes = [batch.num_rows for batch in batches]
+    assert sum(sizes) == 200_000
+    # 10k rows of ~100 bytes ask for 1 MiB batches: ~20k rows of these 45-byte rows.
+    assert len(sizes) >= 5 and max(sizes) <= 40_000, sizes
+
+
+def test_incremental_loads_never_read_the_target_table(
+    postgres_dsn: str, tmp_path: Path, request_for
+) -> None:
+    """The watermark comes with the request (the Lakebase row): the Delta table's data files
+    are never opened, so their size does not matter to an incremental load."""
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("CREATE TABLE logs AS SELECT i::int8 AS id FROM generate_series(1, 10) i")
+    uri = str(tmp_path / "logs")
+    incremental = {"load_strategy": "incremental", "incremental_column": "id"}
+    first = run_load(request_for(postgres_dsn, "logs", uri, **incremental))
+    for data_file in Path(uri).glob("*.parquet"):
+        data_file.unlink()  # any read of the existing rows would now fail
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("INSERT INTO logs SELECT generate_series(11, 15)")
+    second = run_load(
+        request_for(postgres_dsn, "logs", uri, incremental_value=first.watermark, **incremental)
+    )
+    assert (second.rows_loaded, second.watermark) == (5, "15")
+    assert len(DeltaTable(uri).history()) == 2

@@ -8,26 +8,45 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from table_loader.delta_sink import describe_delta_table, write_batches
-from table_loader.postgres_source import connect, read_batches, source_schema
+from table_loader.postgres_source import connect, open_batches, source_schema
 from table_loader.request import LoadError, LoadRequest, LoadResult, validate
 
 
 class _Tracker:
-    """Counts rows and keeps the running maximum of the watermark column as batches pass."""
+    """Counts rows and keeps the running maximum of the watermark column as batches pass.
+
+    The Delta writer pulls the batches from native code, which turns an exception raised
+    here into its own error: the first one is kept so the load can raise it as it was.
+    """
 
     def __init__(self, column: str | None) -> None:
         self.column = column
         self.rows = 0
         self.maximum: object = None
+        self.error: Exception | None = None
 
     def watch(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            self.rows += batch.num_rows
-            if self.column is not None and batch.num_rows:
-                top = pc.max(batch.column(self.column)).as_py()  # pyright: ignore[reportAttributeAccessIssue]
-                if top is not None and (self.maximum is None or top > self.maximum):  # type: ignore[operator]
-                    self.maximum = top
-            yield batch
+        try:
+            for batch in batches:
+                self.rows += batch.num_rows
+                if self.column is not None and batch.num_rows:
+                    top = pc.max(batch.column(self.column)).as_py()  # pyright: ignore[reportAttributeAccessIssue]
+                    if top is not None and (self.maximum is None or top > self.maximum):  # type: ignore[operator]
+                        self.maximum = top
+                yield batch
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+def _source_error(request: LoadRequest, error: Exception | None) -> Exception | None:
+    """What the source raised while the writer pulled from it, as the load's error."""
+    if isinstance(error, pa.ArrowInvalid):
+        return LoadError(
+            f"{request.source_schema}.{request.source_table}: a value does not fit its "
+            f"column type ({error})"
+        )
+    return error
 
 
 def render_watermark(value: object) -> str | None:
@@ -45,18 +64,16 @@ def run_load(request: LoadRequest) -> LoadResult:
     with connect(request) as conn:
         schema = source_schema(conn, request)
         tracker = _Tracker(request.incremental_column)
-        try:
-            write_batches(
-                request.destination_uri,
-                schema,
-                tracker.watch(read_batches(conn, request, schema)),
-                overwrite=not request.incremental,
-            )
-        except pa.ArrowInvalid as exc:
-            raise LoadError(
-                f"{request.source_schema}.{request.source_table}: a value does not fit its "
-                f"column type ({exc})"
-            ) from None
+        with open_batches(conn, request, schema) as batches:
+            try:
+                write_batches(
+                    request.destination_uri,
+                    schema,
+                    tracker.watch(batches),
+                    overwrite=not request.incremental,
+                )
+            except Exception as exc:
+                raise _source_error(request, tracker.error) or exc from None
     watermark = render_watermark(tracker.maximum)
     if watermark is None and request.incremental:
         watermark = request.incremental_value  # nothing new: keep the old watermark

@@ -1,0 +1,178 @@
+"""Every place that names the locations names the same ones as dg.toml.
+
+Adding a location to dg.toml (or removing one) without the compose stack, the production
+workspace, the run queue limits, the Helm values and the systemd units fails here, naming
+the place that was missed.
+"""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, workspace_projects
+
+DEPLOY = ROOT / "deploy"
+HELM = DEPLOY / "helm"
+SYSTEMD = DEPLOY / "systemd"
+
+
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def _compose_images() -> list[str]:
+    services = _yaml(DEPLOY / "docker-compose.yaml")["services"]
+    return [
+        service["build"]["args"]["LOCATION"]
+        for service in services.values()
+        if service.get("build", {}).get("dockerfile") == "deploy/Dockerfile"
+    ]
+
+
+def _workspace(path: Path, kind: str) -> list[str]:
+    return [entry[kind]["location_name"] for entry in _yaml(path)["load_from"]]
+
+
+def _queue_limits(limits: list[dict]) -> list[str]:
+    return [limit["value"] for limit in limits if limit["key"] == "dagster/code_location"]
+
+
+def _instance_queue() -> list[str]:
+    config = _yaml(DEPLOY / "dagster.yaml")["run_coordinator"]["config"]
+    return _queue_limits(config["tag_concurrency_limits"])
+
+
+def _helm_queue() -> list[str]:
+    daemon = _yaml(HELM / "dagster.values.yaml")["dagsterDaemon"]
+    return _queue_limits(
+        daemon["runCoordinator"]["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    )
+
+
+def _helm_webserver_workspace() -> list[str]:
+    servers = _yaml(HELM / "dagster.values.yaml")["dagsterWebserver"]["workspace"]["servers"]
+    return [server["name"] for server in servers]
+
+
+def _helm_releases() -> list[str]:
+    return [path.name.removesuffix(".values.yaml") for path in HELM.glob("locations/*.values.yaml")]
+
+
+def _helm_code_servers() -> list[str]:
+    modules = []
+    for path in HELM.glob("locations/*.values.yaml"):
+        for deployment in _yaml(path)["deployments"]:
+            args = deployment["codeServerArgs"]
+            modules.append(args[args.index("-m") + 1].removesuffix(".definitions"))
+    return modules
+
+
+def _systemd_wants(unit: str) -> list[str]:
+    text = (SYSTEMD / unit).read_text()
+    return re.findall(r"dagster-code-server@(\w+)\.service", text.split("[Service]")[0])
+
+
+PLACES: dict[str, Callable[[], list[str]]] = {
+    "locations/ folders": lambda: [p.name for p in (ROOT / "locations").iterdir() if p.is_dir()],
+    "workspace.yaml": lambda: _workspace(ROOT / "workspace.yaml", "python_module"),
+    "deploy/docker-compose.yaml images": _compose_images,
+    "deploy/workspace.yaml": lambda: _workspace(DEPLOY / "workspace.yaml", "grpc_server"),
+    "deploy/dagster.yaml run queue": _instance_queue,
+    "deploy/helm/dagster.values.yaml workspace": _helm_webserver_workspace,
+    "deploy/helm/dagster.values.yaml run queue": _helm_queue,
+    "deploy/helm/locations/*.values.yaml releases": _helm_releases,
+    "deploy/helm/locations/*.values.yaml code servers": _helm_code_servers,
+    "deploy/systemd/workspace.yaml": lambda: _workspace(SYSTEMD / "workspace.yaml", "grpc_server"),
+    "deploy/systemd/dagster-code-servers.target": lambda: _systemd_wants(
+        "dagster-code-servers.target"
+    ),
+    "deploy/systemd/dagster.service": lambda: _systemd_wants("dagster.service"),
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_place_names_the_locations_of_dg_toml(place: str) -> None:
+    expected = sorted(p.name for p in workspace_projects())
+    named = PLACES[place]()
+    assert len(named) == len(set(named)), f"{place} names a location twice: {named}"
+    assert sorted(named) == expected, (
+        f"{place} names {sorted(named)}; dg.toml lists {expected}. "
+        "Every place that names locations is listed in docs/deploy.md."
+    )
+
+
+def test_compose_hosts_match_the_production_workspace() -> None:
+    services = _yaml(DEPLOY / "docker-compose.yaml")["services"]
+    hosts = {
+        service["build"]["args"]["LOCATION"]: name
+        for name, service in services.items()
+        if service.get("build", {}).get("dockerfile") == "deploy/Dockerfile"
+    }
+    for entry in _yaml(DEPLOY / "workspace.yaml")["load_from"]:
+        server = entry["grpc_server"]
+        assert hosts[server["location_name"]] == server["host"]
+        assert server["port"] == 4000
+
+
+def test_helm_webserver_reaches_each_release_by_its_service_name() -> None:
+    # The dagster-user-deployments chart names each deployment's Service after it.
+    deployments = {}
+    for path in HELM.glob("locations/*.values.yaml"):
+        (deployment,) = _yaml(path)["deployments"]  # one location per release
+        deployments[path.name.removesuffix(".values.yaml")] = deployment
+    servers = _yaml(HELM / "dagster.values.yaml")["dagsterWebserver"]["workspace"]["servers"]
+    for server in servers:
+        deployment = deployments[server["name"]]
+        assert (server["host"], server["port"]) == (deployment["name"], deployment["port"])
+
+
+def test_helm_location_releases_are_complete_and_keep_secrets_out() -> None:
+    for path in HELM.glob("locations/*.values.yaml"):
+        (deployment,) = _yaml(path)["deployments"]
+        assert deployment["image"]["repository"].endswith(deployment["name"]), path.name
+        assert deployment["envSecrets"] == [{"name": f"{deployment['name']}-env"}], path.name
+        assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True, path.name
+        assert {"requests", "limits"} <= set(deployment["resources"]), path.name
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            command = deployment[probe]["exec"]["command"]
+            assert command[:3] == ["dagster", "api", "grpc-health-check"], (path.name, probe)
+            assert command[-1] == str(deployment["port"]), (path.name, probe)
+        names = {env["name"] for env in deployment.get("env", [])}
+        assert not {n for n in names if re.search("PASSWORD|TOKEN|SECRET|KEY", n)}, path.name
+
+
+def test_helm_instance_matches_the_compose_and_vm_instance() -> None:
+    values = _yaml(HELM / "dagster.values.yaml")
+    instance = _yaml(DEPLOY / "dagster.yaml")
+    queue = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert (
+        queue["tagConcurrencyLimits"]
+        == instance["run_coordinator"]["config"]["tag_concurrency_limits"]
+    )
+    assert (
+        queue["maxConcurrentRuns"] == instance["run_coordinator"]["config"]["max_concurrent_runs"]
+    )
+    monitoring = values["dagsterDaemon"]["runMonitoring"]
+    assert monitoring["enabled"] is instance["run_monitoring"]["enabled"] is True
+    assert monitoring["startTimeoutSeconds"] == instance["run_monitoring"]["start_timeout_seconds"]
+    assert (
+        monitoring["cancelTimeoutSeconds"] == instance["run_monitoring"]["cancel_timeout_seconds"]
+    )
+    assert values["retention"]["enabled"] is True
+    for kind in ("schedule", "sensor"):
+        assert (
+            values["retention"][kind]["purgeAfterDays"]
+            == instance["retention"][kind]["purge_after_days"]
+        )
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["telemetry"]["enabled"] is instance["telemetry"]["enabled"] is False
+
+
+def test_helm_webserver_is_not_exposed_publicly() -> None:
+    values = _yaml(HELM / "dagster.values.yaml")
+    assert values["dagsterWebserver"]["service"]["type"] == "ClusterIP"
+    assert values["ingress"]["enabled"] is False
+    assert values["dagster-user-deployments"] == {"enabled": True, "enableSubchart": False}
