@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -22,6 +23,7 @@ from object_feed import (
     CursorError,
     FeedPolicy,
     FeedState,
+    FolderLister,
     GcsLister,
     JsonCursorCodec,
     ObjectFeed,
@@ -96,11 +98,22 @@ def s3_bucket(server: ServerProcess) -> Bucket:
     return Bucket(put, S3Lister(client, name))
 
 
-@pytest.fixture(params=["gcs", "s3"])
-def bucket(request: pytest.FixtureRequest) -> Bucket:
+def folder_bucket(root: Path) -> Bucket:
+    def put(key: str, data: bytes) -> None:
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    return Bucket(put, FolderLister(root))
+
+
+@pytest.fixture(params=["gcs", "s3", "folder"])
+def bucket(request: pytest.FixtureRequest, tmp_path: Path) -> Bucket:
     if request.param == "gcs":
         return gcs_bucket(request.getfixturevalue("gcs_emulator"))
-    return s3_bucket(request.getfixturevalue("s3_server"))
+    if request.param == "s3":
+        return s3_bucket(request.getfixturevalue("s3_server"))
+    return folder_bucket(tmp_path)
 
 
 @pytest.fixture

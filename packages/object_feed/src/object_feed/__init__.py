@@ -6,6 +6,7 @@ run requests of this tick and the next cursor. See the package README for the ru
 """
 
 from object_feed.cursor import CursorCodec, CursorError, FeedState, JsonCursorCodec, PendingObject
+from object_feed.folder import FolderLister
 from object_feed.gcs import GcsLister, gcs_client
 from object_feed.listing import ObjectInfo, ObjectLister
 from object_feed.planner import (
@@ -34,6 +35,7 @@ __all__ = [
     "FeedPlan",
     "FeedPolicy",
     "FeedState",
+    "FolderLister",
     "GcsLister",
     "JsonCursorCodec",
     "ObjectFeed",
