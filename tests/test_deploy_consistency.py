@@ -140,10 +140,14 @@ def test_helm_location_releases_are_complete_and_keep_secrets_out() -> None:
         assert deployment["envSecrets"] == [{"name": f"{deployment['name']}-env"}], path.name
         assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True, path.name
         assert {"requests", "limits"} <= set(deployment["resources"]), path.name
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "livenessProbe"):
             command = deployment[probe]["exec"]["command"]
             assert command[:3] == ["dagster", "api", "grpc-health-check"], (path.name, probe)
             assert command[-1] == str(deployment["port"]), (path.name, probe)
+        # The chart writes the readiness exec itself, and copies a given probe verbatim
+        # (with its `enabled` key, which Kubernetes rejects in a Probe).
+        readiness = deployment["readinessProbe"]
+        assert readiness["enabled"] is True and "exec" not in readiness, path.name
         names = {env["name"] for env in deployment.get("env", [])}
         assert not {n for n in names if re.search("PASSWORD|TOKEN|SECRET|KEY", n)}, path.name
 
