@@ -139,12 +139,16 @@ def select_query(request: LoadRequest, schema: pa.Schema) -> sql.Composed:
 
 
 def _adbc_uri(request: LoadRequest) -> str:
-    """A libpq URI for the driver: read-only session, UTC, the same server as ``connect``."""
+    """A libpq URI for the driver: the server ``connect`` reaches, read-only, in UTC."""
     config = request.db_config
     password = _password(request)
     user = quote(str(config["user"]), safe="")
     auth = f"{user}:{quote(password, safe='')}" if password else user
-    query = urlencode(
+    host = str(config["host"])
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    database = quote(str(config["database"]), safe="")
+    options = urlencode(
         {
             "sslmode": str(config.get("sslmode", "prefer")),
             "connect_timeout": str(int(config.get("connect_timeout", 10))),
@@ -153,8 +157,15 @@ def _adbc_uri(request: LoadRequest) -> str:
         },
         quote_via=quote,
     )
-    host = str(config["host"])
-    return f"postgresql://{auth}@{host}:{int(config['port'])}/{quote(str(config['database']), safe='')}?{query}"
+    return f"postgresql://{auth}@{host}:{int(config['port'])}/{database}?{options}"
+
+
+def _scrubbed(error: Exception, password: str | None) -> str:
+    """The first line of a driver error, with no trace of the password."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for secret in {password, quote(password or "", safe="")} - {None, ""}:
+        text = text.replace(str(secret), "***")
+    return text
 
 
 @contextmanager
@@ -173,7 +184,7 @@ def open_batches(
     try:
         source = adbc.connect(_adbc_uri(request))
     except adbc.Error as exc:
-        reason = str(exc).replace(_password(request) or "\0", "***").strip().splitlines()[-1]
+        reason = _scrubbed(exc, _password(request))
         raise LoadError(f"could not connect to the source {_where(request)}: {reason}") from None
     with source, source.cursor() as cursor:
         cursor.adbc_statement.set_options(
