@@ -30,6 +30,11 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.timestamp("us"),
     "timestamptz": pa.timestamp("us", tz="UTC"),
 }
+# Types the driver decodes itself (numeric arrives as its text, which Arrow parses into a
+# decimal); every other type is cast to text in the query.
+_DRIVER_TYPES = frozenset(_SIMPLE_TYPES) | {"text", "varchar", "bpchar", "numeric"}
+# Field metadata key for a column's Postgres type, used to build the query.
+_POSTGRES_TYPE = b"postgres.type"
 _COLUMNS = """
 SELECT column_name, udt_name, numeric_precision, numeric_scale
 FROM information_schema.columns
@@ -94,6 +99,7 @@ def connect(request: LoadRequest) -> Iterator[psycopg.Connection[Any]]:
 
 
 def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Schema:
+    """The Arrow schema the table loads as; each field notes its Postgres type."""
     rows = conn.execute(_COLUMNS, (request.source_schema, request.source_table)).fetchall()
     if not rows:
         database = request.db_config.get("database")
@@ -102,7 +108,12 @@ def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Sch
             f"source table {name} does not exist in database {database!r} "
             "(or the user cannot see it): check source_schema_name and source_table_name"
         )
-    schema = pa.schema([pa.field(name, arrow_type(udt, p, s)) for name, udt, p, s in rows])
+    schema = pa.schema(
+        [
+            pa.field(name, arrow_type(udt, p, s), metadata={_POSTGRES_TYPE: udt})
+            for name, udt, p, s in rows
+        ]
+    )
     column = request.incremental_column
     if request.incremental and column not in schema.names:
         raise LoadError(
@@ -115,13 +126,15 @@ def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Sch
 def select_query(request: LoadRequest, schema: pa.Schema) -> sql.Composed:
     """The SELECT the driver copies out; every name from the request is quoted.
 
-    Columns that load as text (and numerics, which Arrow parses into decimals) are cast to
-    text in Postgres, so uuid, json, arrays and the rest arrive in their text form.
+    Types the driver has no plain Arrow form for (uuid, json, arrays, intervals...) are cast
+    to text in Postgres, so they load as their Postgres text.
     """
     columns = [
-        sql.SQL("{}::text AS {}").format(sql.Identifier(field.name), sql.Identifier(field.name))
-        if pa.types.is_string(field.type) or pa.types.is_decimal(field.type)
-        else sql.Identifier(field.name)
+        sql.Identifier(field.name)
+        if (field.metadata or {}).get(_POSTGRES_TYPE, b"").decode() in _DRIVER_TYPES
+        else sql.SQL("{}::text AS {}").format(
+            sql.Identifier(field.name), sql.Identifier(field.name)
+        )
         for field in schema
     ]
     select = sql.SQL("SELECT {columns} FROM {table}").format(
@@ -172,7 +185,8 @@ def _scrubbed(error: Exception, password: str | None) -> str:
 def open_batches(
     conn: psycopg.Connection[Any], request: LoadRequest, schema: pa.Schema
 ) -> Iterator[Iterator[pa.RecordBatch]]:
-    """The source rows as record batches of at most ~``batch_rows`` rows, typed as ``schema``.
+    """The source rows as record batches of at most ~``batch_rows`` rows, typed as
+    ``target_schema(schema)``.
 
     The ADBC driver runs ``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` and decodes it into
     Arrow in C, one bounded batch at a time: memory holds one batch, whatever the table size.
@@ -191,13 +205,21 @@ def open_batches(
             **{StatementOptions.BATCH_SIZE_HINT_BYTES.value: str(batch_bytes)}
         )
         cursor.execute(query)
-        yield (conform(batch, schema) for batch in cursor.fetch_record_batch())
+        target = target_schema(schema)
+        yield (conform(batch, target) for batch in cursor.fetch_record_batch())
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """``batch`` with ``schema``'s types (text to decimal) and without driver metadata."""
-    columns = [
-        column if column.type == field.type else column.cast(field.type)
-        for column, field in zip(batch.columns, schema, strict=True)
-    ]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+def target_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as the Delta table gets it: names and types only."""
+    return pa.schema([pa.field(field.name, field.type) for field in schema])
+
+
+def conform(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with ``target``'s types and without driver metadata (numeric text becomes
+    a decimal; the driver's extension types give up their storage)."""
+    columns = []
+    for column, field in zip(batch.columns, target, strict=True):
+        if isinstance(column.type, pa.BaseExtensionType):
+            column = column.storage  # the same values, plain type
+        columns.append(column if column.type == field.type else column.cast(field.type))
+    return pa.RecordBatch.from_arrays(columns, schema=target)
