@@ -30,9 +30,10 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.timestamp("us"),
     "timestamptz": pa.timestamp("us", tz="UTC"),
 }
-# Types the driver decodes itself (numeric arrives as its text, which Arrow parses into a
-# decimal); every other type is cast to text in the query.
-_DRIVER_TYPES = frozenset(_SIMPLE_TYPES) | {"text", "varchar", "bpchar", "numeric"}
+# Types the driver decodes into their Arrow type itself; every other type is cast to text in
+# the query. Numerics too: Postgres prints them faster than the client decodes them, and
+# Arrow parses that text into decimals (the client's CPU is the scarce one).
+_DRIVER_TYPES = frozenset(_SIMPLE_TYPES) | {"text", "varchar", "bpchar"}
 # Field metadata key for a column's Postgres type, used to build the query.
 _POSTGRES_TYPE = b"postgres.type"
 _COLUMNS = """
@@ -126,8 +127,8 @@ def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Sch
 def select_query(request: LoadRequest, schema: pa.Schema) -> sql.Composed:
     """The SELECT the driver copies out; every name from the request is quoted.
 
-    Types the driver has no plain Arrow form for (uuid, json, arrays, intervals...) are cast
-    to text in Postgres, so they load as their Postgres text.
+    Numerics and the types the driver has no plain Arrow form for (uuid, json, arrays,
+    intervals...) are cast to text in Postgres, so they arrive as their Postgres text.
     """
     columns = [
         sql.Identifier(field.name)
@@ -215,11 +216,10 @@ def target_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def conform(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
-    """``batch`` with ``target``'s types and without driver metadata (numeric text becomes
-    a decimal; the driver's extension types give up their storage)."""
-    columns = []
-    for column, field in zip(batch.columns, target, strict=True):
-        if isinstance(column.type, pa.BaseExtensionType):
-            column = column.storage  # the same values, plain type
-        columns.append(column if column.type == field.type else column.cast(field.type))
+    """``batch`` with ``target``'s types (numeric text becomes a decimal) and without the
+    driver's field metadata."""
+    columns = [
+        column if column.type == field.type else column.cast(field.type)
+        for column, field in zip(batch.columns, target, strict=True)
+    ]
     return pa.RecordBatch.from_arrays(columns, schema=target)
