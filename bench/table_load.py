@@ -12,7 +12,7 @@ Each line gives rows/s, the client's CPU seconds (user + system, all threads) an
 RSS; the summary gives the load against adbc→delta (rows/s and CPU per row) and each
 pipeline's peak memory at the largest size against the smallest.
 
-    uv run python bench/table_load.py [--rows 1000000 4000000] [--repeat 2]
+    uv run python bench/table_load.py [--rows 1000000 4000000] [--repeat 3]
 """
 
 import argparse
@@ -110,24 +110,35 @@ def run_child(kind: str, dsn: str, table: str) -> None:
     print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb}))
 
 
-def measure(kind: str, dsn: str, table: str, repeat: int) -> dict[str, float]:
-    """The median of ``repeat`` runs, each in a fresh process."""
-    runs = []
-    for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", kind, "--dsn", dsn, "--table", table],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+def run_once(kind: str, dsn: str, table: str) -> dict[str, float]:
+    """One run of ``kind`` in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--dsn", dsn, "--table", table],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(dsn: str, table: str, repeat: int) -> dict[str, dict[str, float]]:
+    """The median of ``repeat`` runs of each pipeline. Runs take turns (copy, adbc→delta,
+    load, then rotated), so a busy machine slows every pipeline alike."""
+    runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
+    for round_number in range(repeat):
+        shift = round_number % len(KINDS)
+        for kind in KINDS[shift:] + KINDS[:shift]:
+            runs[kind].append(run_once(kind, dsn, table))
+    return {
+        kind: {key: statistics.median(run[key] for run in kind_runs) for key in kind_runs[0]}
+        for kind, kind_runs in runs.items()
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", choices=KINDS)
     parser.add_argument("--dsn")
     parser.add_argument("--table")
@@ -151,8 +162,9 @@ def main() -> None:
                 conn.execute(
                     sql.SQL(CREATE).format(name=sql.Identifier(table), rows=sql.Literal(rows))
                 )
+            medians = measure(dsn, table, args.repeat)
             for kind in KINDS:
-                run = figures[kind, rows] = measure(kind, dsn, table, args.repeat)
+                run = figures[kind, rows] = medians[kind]
                 assert run["rows"] == rows, (kind, run)
                 rate = rows / run["seconds"]
                 copy_rate = rows / figures["copy", rows]["seconds"]

@@ -5,12 +5,16 @@ workspace, the run queue limits, the Helm values and the systemd units fails her
 the place that was missed.
 """
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import ROOT, workspace_projects
 
@@ -136,10 +140,14 @@ def test_helm_location_releases_are_complete_and_keep_secrets_out() -> None:
         assert deployment["envSecrets"] == [{"name": f"{deployment['name']}-env"}], path.name
         assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True, path.name
         assert {"requests", "limits"} <= set(deployment["resources"]), path.name
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "livenessProbe"):
             command = deployment[probe]["exec"]["command"]
             assert command[:3] == ["dagster", "api", "grpc-health-check"], (path.name, probe)
             assert command[-1] == str(deployment["port"]), (path.name, probe)
+        # The chart writes the readiness exec itself, and copies a given probe verbatim
+        # (with its `enabled` key, which Kubernetes rejects in a Probe).
+        readiness = deployment["readinessProbe"]
+        assert readiness["enabled"] is True and "exec" not in readiness, path.name
         names = {env["name"] for env in deployment.get("env", [])}
         assert not {n for n in names if re.search("PASSWORD|TOKEN|SECRET|KEY", n)}, path.name
 
@@ -176,3 +184,59 @@ def test_helm_webserver_is_not_exposed_publicly() -> None:
     assert values["dagsterWebserver"]["service"]["type"] == "ClusterIP"
     assert values["ingress"]["enabled"] is False
     assert values["dagster-user-deployments"] == {"enabled": True, "enableSubchart": False}
+
+
+def _refs(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _user_deployments_validator() -> Draft202012Validator:
+    """The dagster-user-deployments chart's own values schema (deploy/helm/schema/, from the
+    chart's source). The Kubernetes object shapes it points at online are accepted as they
+    are (not checked offline); the keys the chart's defaults provide are not required of a
+    release's values."""
+    schema = json.loads(
+        (HELM / "schema" / "dagster-user-deployments.values.schema.json").read_text()
+    )
+    documents: dict[str, dict] = {}
+    for ref in _refs(schema):
+        uri, _, pointer = ref.partition("#")
+        if uri:  # an online Kubernetes definition: an empty (permissive) schema at its pointer
+            node = documents.setdefault(uri, {})
+            for part in pointer.strip("/").split("/"):
+                node = node.setdefault(part, {})
+    registry: Registry = Registry().with_resources(
+        (uri, Resource.from_contents(document, default_specification=DRAFT202012))
+        for uri, document in documents.items()
+    )
+    return Draft202012Validator({**schema, "required": ["deployments"]}, registry=registry)
+
+
+@pytest.mark.parametrize("location", [p.name for p in workspace_projects()])
+def test_helm_location_values_validate_against_the_chart_schema(location: str) -> None:
+    values = _yaml(HELM / "locations" / f"{location}.values.yaml")
+    errors = [e.message for e in _user_deployments_validator().iter_errors(values)]
+    assert not errors, errors
+
+
+def test_the_chart_schema_rejects_what_the_chart_would() -> None:
+    (deployment,) = _yaml(HELM / "locations" / "estore.values.yaml")["deployments"]
+    broken = {
+        **deployment,
+        "image": {**deployment["image"], "pullPolicy": "Sometimes"},
+        "readinessProbe": {"periodSeconds": 20},  # the chart needs readinessProbe.enabled
+    }
+    del broken["port"]
+    errors = {
+        e.message for e in _user_deployments_validator().iter_errors({"deployments": [broken]})
+    }
+    assert "'port' is a required property" in errors
+    assert "{'periodSeconds': 20} is not valid under any of the given schemas" in errors
+    assert any("'Sometimes' is not one of" in e for e in errors)

@@ -8,12 +8,14 @@ import yaml
 
 from tests.conftest import ROOT, workspace_projects
 
-LOCATIONS = ["dataloader", "estore", "reports", "spatial_etl"]
+# dg.toml is the list of locations; tests/test_deploy_consistency.py checks every other place
+# that names them.
+LOCATIONS = [p.name for p in workspace_projects()]
 
 
-def test_dg_toml_lists_the_four_locations() -> None:
-    assert [p.name for p in workspace_projects()] == LOCATIONS
-    assert sorted(p.name for p in (ROOT / "locations").iterdir() if p.is_dir()) == LOCATIONS
+def test_dg_toml_lists_every_location_folder_once() -> None:
+    assert len(LOCATIONS) == len(set(LOCATIONS))
+    assert sorted(p.name for p in (ROOT / "locations").iterdir() if p.is_dir()) == sorted(LOCATIONS)
 
 
 def test_workspace_yaml_matches_dg_toml() -> None:

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from platform_testing.webserver import dg_dev
-from tests.conftest import ROOT
+from tests.conftest import ROOT, workspace_projects
 
 pytestmark = pytest.mark.slow
 
-LOCATIONS = {"dataloader", "estore", "reports", "spatial_etl"}
+LOCATIONS = {p.name for p in workspace_projects()}
 NOT_COPIED = (".venv", ".git", ".dagster", "__pycache__", "*_cache", "bench", "docs")
 
 
-def test_dg_dev_serves_all_four_locations(tmp_path: Path) -> None:
+def test_dg_dev_serves_every_location(tmp_path: Path) -> None:
     with dg_dev(ROOT, tmp_path / "home") as ui:
         states = ui.wait_for_locations(len(LOCATIONS))
     assert set(states) == LOCATIONS

@@ -284,3 +284,20 @@ def test_incremental_loads_never_read_the_target_table(
     )
     assert (second.rows_loaded, second.watermark) == (5, "15")
     assert len(DeltaTable(uri).history()) == 2
+
+
+def test_a_refused_data_connection_names_the_server_not_the_password(
+    postgres_dsn: str, request_for
+) -> None:
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("CREATE TABLE refused (id int)")
+    request = request_for(postgres_dsn, "refused", "unused")
+    refused = request.__class__(
+        **{**request.__dict__, "db_config": {**request.db_config, "port": 1, "password": "p@ss!"}}
+    )
+    with connect(request) as conn:
+        schema = source_schema(conn, request)
+        with pytest.raises(LoadError) as caught, open_batches(conn, refused, schema):
+            pass
+    assert "could not connect to the source 127.0.0.1:1/" in str(caught.value)
+    assert "p@ss!" not in str(caught.value) and "p%40ss%21" not in str(caught.value)

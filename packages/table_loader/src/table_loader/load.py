@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from table_loader.delta_sink import describe_delta_table, write_batches
-from table_loader.postgres_source import connect, open_batches, source_schema
+from table_loader.postgres_source import connect, open_batches, source_schema, target_schema
 from table_loader.request import LoadError, LoadRequest, LoadResult, validate
 
 
@@ -68,7 +68,7 @@ def run_load(request: LoadRequest) -> LoadResult:
             try:
                 write_batches(
                     request.destination_uri,
-                    schema,
+                    target_schema(schema),
                     tracker.watch(batches),
                     overwrite=not request.incremental,
                 )

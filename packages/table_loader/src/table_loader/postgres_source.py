@@ -30,6 +30,12 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.timestamp("us"),
     "timestamptz": pa.timestamp("us", tz="UTC"),
 }
+# Types the driver decodes into their Arrow type itself; every other type is cast to text in
+# the query. Numerics too: Postgres prints them faster than the client decodes them, and
+# Arrow parses that text into decimals (the client's CPU is the scarce one).
+_DRIVER_TYPES = frozenset(_SIMPLE_TYPES) | {"text", "varchar", "bpchar"}
+# Field metadata key for a column's Postgres type, used to build the query.
+_POSTGRES_TYPE = b"postgres.type"
 _COLUMNS = """
 SELECT column_name, udt_name, numeric_precision, numeric_scale
 FROM information_schema.columns
@@ -94,6 +100,7 @@ def connect(request: LoadRequest) -> Iterator[psycopg.Connection[Any]]:
 
 
 def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Schema:
+    """The Arrow schema the table loads as; each field notes its Postgres type."""
     rows = conn.execute(_COLUMNS, (request.source_schema, request.source_table)).fetchall()
     if not rows:
         database = request.db_config.get("database")
@@ -102,7 +109,12 @@ def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Sch
             f"source table {name} does not exist in database {database!r} "
             "(or the user cannot see it): check source_schema_name and source_table_name"
         )
-    schema = pa.schema([pa.field(name, arrow_type(udt, p, s)) for name, udt, p, s in rows])
+    schema = pa.schema(
+        [
+            pa.field(name, arrow_type(udt, p, s), metadata={_POSTGRES_TYPE: udt})
+            for name, udt, p, s in rows
+        ]
+    )
     column = request.incremental_column
     if request.incremental and column not in schema.names:
         raise LoadError(
@@ -115,13 +127,15 @@ def source_schema(conn: psycopg.Connection[Any], request: LoadRequest) -> pa.Sch
 def select_query(request: LoadRequest, schema: pa.Schema) -> sql.Composed:
     """The SELECT the driver copies out; every name from the request is quoted.
 
-    Columns that load as text (and numerics, which Arrow parses into decimals) are cast to
-    text in Postgres, so uuid, json, arrays and the rest arrive in their text form.
+    Numerics and the types the driver has no plain Arrow form for (uuid, json, arrays,
+    intervals...) are cast to text in Postgres, so they arrive as their Postgres text.
     """
     columns = [
-        sql.SQL("{}::text AS {}").format(sql.Identifier(field.name), sql.Identifier(field.name))
-        if pa.types.is_string(field.type) or pa.types.is_decimal(field.type)
-        else sql.Identifier(field.name)
+        sql.Identifier(field.name)
+        if (field.metadata or {}).get(_POSTGRES_TYPE, b"").decode() in _DRIVER_TYPES
+        else sql.SQL("{}::text AS {}").format(
+            sql.Identifier(field.name), sql.Identifier(field.name)
+        )
         for field in schema
     ]
     select = sql.SQL("SELECT {columns} FROM {table}").format(
@@ -139,12 +153,16 @@ def select_query(request: LoadRequest, schema: pa.Schema) -> sql.Composed:
 
 
 def _adbc_uri(request: LoadRequest) -> str:
-    """A libpq URI for the driver: read-only session, UTC, the same server as ``connect``."""
+    """A libpq URI for the driver: the server ``connect`` reaches, read-only, in UTC."""
     config = request.db_config
     password = _password(request)
     user = quote(str(config["user"]), safe="")
     auth = f"{user}:{quote(password, safe='')}" if password else user
-    query = urlencode(
+    host = str(config["host"])
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    database = quote(str(config["database"]), safe="")
+    options = urlencode(
         {
             "sslmode": str(config.get("sslmode", "prefer")),
             "connect_timeout": str(int(config.get("connect_timeout", 10))),
@@ -153,15 +171,23 @@ def _adbc_uri(request: LoadRequest) -> str:
         },
         quote_via=quote,
     )
-    host = str(config["host"])
-    return f"postgresql://{auth}@{host}:{int(config['port'])}/{quote(str(config['database']), safe='')}?{query}"
+    return f"postgresql://{auth}@{host}:{int(config['port'])}/{database}?{options}"
+
+
+def _scrubbed(error: Exception, password: str | None) -> str:
+    """The first line of a driver error, with no trace of the password."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for secret in {password, quote(password or "", safe="")} - {None, ""}:
+        text = text.replace(str(secret), "***")
+    return text
 
 
 @contextmanager
 def open_batches(
     conn: psycopg.Connection[Any], request: LoadRequest, schema: pa.Schema
 ) -> Iterator[Iterator[pa.RecordBatch]]:
-    """The source rows as record batches of at most ~``batch_rows`` rows, typed as ``schema``.
+    """The source rows as record batches of at most ~``batch_rows`` rows, typed as
+    ``target_schema(schema)``.
 
     The ADBC driver runs ``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` and decodes it into
     Arrow in C, one bounded batch at a time: memory holds one batch, whatever the table size.
@@ -173,20 +199,27 @@ def open_batches(
     try:
         source = adbc.connect(_adbc_uri(request))
     except adbc.Error as exc:
-        reason = str(exc).replace(_password(request) or "\0", "***").strip().splitlines()[-1]
+        reason = _scrubbed(exc, _password(request))
         raise LoadError(f"could not connect to the source {_where(request)}: {reason}") from None
     with source, source.cursor() as cursor:
         cursor.adbc_statement.set_options(
             **{StatementOptions.BATCH_SIZE_HINT_BYTES.value: str(batch_bytes)}
         )
         cursor.execute(query)
-        yield (conform(batch, schema) for batch in cursor.fetch_record_batch())
+        target = target_schema(schema)
+        yield (conform(batch, target) for batch in cursor.fetch_record_batch())
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """``batch`` with ``schema``'s types (text to decimal) and without driver metadata."""
+def target_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as the Delta table gets it: names and types only."""
+    return pa.schema([pa.field(field.name, field.type) for field in schema])
+
+
+def conform(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with ``target``'s types (numeric text becomes a decimal) and without the
+    driver's field metadata."""
     columns = [
         column if column.type == field.type else column.cast(field.type)
-        for column, field in zip(batch.columns, schema, strict=True)
+        for column, field in zip(batch.columns, target, strict=True)
     ]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+    return pa.RecordBatch.from_arrays(columns, schema=target)
