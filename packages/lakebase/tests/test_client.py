@@ -180,8 +180,8 @@ def test_failure_then_retry_or_review(
     assert table is not None
     assert (table.last_status, table.retry_count) == (None, 1)
     assert table.last_status_message == "[AI Analysis - Retry Recommended] transient"
-    assert lakebase.get_control_tables() == []  # backing off: due 5 minutes after the failure
-    clock.advance(minutes=5)
+    assert lakebase.get_control_tables() == []  # backing off: due 15 minutes after the failure
+    clock.advance(minutes=15)
     assert [t.config_id for t in lakebase.get_control_tables()] == [config_id]
 
     [again] = lakebase.claim_ready_tables(limit=1)

@@ -34,7 +34,7 @@ def test_a_stale_claim_writes_nothing(
     [old] = lakebase.claim_ready_tables(limit=1)
     # A monitor gave up on the first claim; the table was claimed again and loaded.
     assert lakebase.record_load_failure(config_id, old.metadata_id, "stuck", [Status.QUEUED])
-    clock.advance(minutes=5)
+    clock.advance(minutes=15)
     [new] = lakebase.claim_ready_tables(limit=1)
     lakebase.start_load(config_id, new.metadata_id, "run-2", "run-2", "http://ui/runs/run-2")
     lakebase.record_load_success(config_id, new.metadata_id, 10, "2026-01-02", 1.0)
@@ -171,7 +171,7 @@ def test_failures_back_off_exponentially_then_need_a_review_and_a_reset(
         delays.append(table.next_load_date_time - clock.current)
         assert lakebase.claim_ready_tables(limit=1) == []  # not at the next tick
         clock.current = table.next_load_date_time
-    assert delays == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20)]
+    assert delays == [timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=60)]
     table = lakebase.get_table(config_id)
     assert table is not None and table.requires_review
     assert table.last_status_message == (
@@ -196,7 +196,7 @@ def test_retry_decisions_apply_only_while_the_failure_stands(
     assert failed is not None and failed.last_status_date_time is not None
     failed_at = failed.last_status_date_time
     # Meanwhile the table was retried and loaded: a late decision changes nothing.
-    clock.advance(minutes=5)
+    clock.advance(minutes=15)
     [again] = lakebase.claim_ready_tables(limit=1)
     lakebase.record_load_success(config_id, again.metadata_id, 1, None, 0.1)
     assert not lakebase.mark_for_review(config_id, "[AI Analysis - Requires Review] x", failed_at)

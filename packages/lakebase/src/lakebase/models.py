@@ -80,7 +80,7 @@ class RetryPolicy:
     row (capped at ``max_delay``); the ``max_retries``-th failure flags the row for review."""
 
     max_retries: int = 3
-    base_delay: timedelta = timedelta(minutes=5)
+    base_delay: timedelta = timedelta(minutes=15)
     max_delay: timedelta = timedelta(hours=6)
 
 

@@ -26,7 +26,7 @@ class LakebaseResource(dg.ConfigurableResource):
     sslmode: str = "prefer"
     connect_timeout_seconds: int = 10
     max_retries: int = 3
-    backoff_minutes: float = 5
+    backoff_minutes: float = 15
     max_backoff_minutes: float = 360
 
     def conninfo(self) -> str:
