@@ -47,7 +47,7 @@ def test_rows_written_by_sql_that_cannot_load_fail_alone_and_the_tick_goes_on(
         )
     result = tick("master_sensor", lakebase_resource, instance)
     assert [r.tags["dataloader/control_key"] for r in result.run_requests or []] == ["d"]
-    messages = {e.partition: e.metadata["message"].value for e in result.asset_events}
+    messages = {str(e.partition): e.metadata["message"].value for e in result.asset_events}
     assert messages == {
         "a": "db_config_value must be a JSON object with host and database, got a JSON number",
         "b": "cron_schedule 'hourly' is not a valid cron expression (e.g. '0 2 * * *')",
