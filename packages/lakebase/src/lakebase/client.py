@@ -27,7 +27,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from lakebase.errors import LakebaseNotMigrated, LakebaseUnavailable, StaleClaim
@@ -154,6 +154,16 @@ class LakebaseClient:
         host = params.get("host") or params.get("hostaddr") or "localhost"
         return f"{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
 
+    def _why_unreachable(self) -> BaseException:
+        """The pool only says it timed out: one direct attempt tells why."""
+        try:
+            psycopg.connect(
+                self._conninfo, connect_timeout=max(1, int(self._connect_timeout))
+            ).close()
+        except psycopg.Error as exc:
+            return exc
+        return TimeoutError(f"no connection within {self._connect_timeout:g} s")
+
     def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction, retried on transient errors; map what remains."""
         retrying = Retrying(
@@ -172,9 +182,10 @@ class LakebaseClient:
                 f"run `{MIGRATE_COMMAND}`"
             ) from None
         except psycopg.OperationalError as exc:
+            reason = self._why_unreachable() if isinstance(exc, PoolTimeout) else exc
             raise LakebaseUnavailable(
                 f"Lakebase is unreachable at {self._where()} after {self._attempts} attempts "
-                f"(check LAKEBASE_HOST, LAKEBASE_PORT, LAKEBASE_DATABASE): {_first_line(exc)}"
+                f"(check LAKEBASE_HOST, LAKEBASE_PORT, LAKEBASE_DATABASE): {_first_line(reason)}"
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
