@@ -101,7 +101,11 @@ def test_a_run_that_starts_after_its_claim_was_given_up_loads_nothing(
     [first] = tick("master_sensor", lakebase_resource, run_instance).run_requests or []
     queued_run = queue_run(run_instance, first)
     clock.advance(minutes=61)
-    tick("longqueued_monitor", lakebase_resource, run_instance)
+    acted = tick("longqueued_monitor", lakebase_resource, run_instance)
+    assert acted.skip_reason is None  # it acted: a result, not a skip
+    [observation] = acted.asset_events
+    assert observation.partition == "orders"
+    assert observation.metadata["cancelled_runs"].value == queued_run.run_id
     # The queued run was cancelled before the row was failed.
     cancelled = run_instance.get_run_by_id(queued_run.run_id)
     assert cancelled is not None and cancelled.status == dg.DagsterRunStatus.CANCELED

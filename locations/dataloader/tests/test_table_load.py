@@ -31,7 +31,13 @@ def claim_all(
 
 
 def run(request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance) -> bool:
-    result = dg.materialize(
+    return materialize(request, resources, instance).success
+
+
+def materialize(
+    request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
         [dataloader_table_load],
         run_config=request.run_config,
         resources=resources,
@@ -40,7 +46,6 @@ def run(request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance) -
         partition_key=request.partition_key,
         raise_on_error=False,
     )
-    return result.success
 
 
 def delta_rows(resources: dict, table: str) -> list[dict]:
@@ -67,7 +72,15 @@ def test_full_then_incremental_loads_end_to_end(
     )
     requests = claim_all(lakebase_resource, instance)
     assert len(requests) == 2
-    assert all(run(r, resources, instance) for r in requests)
+    results = {r.partition_key: materialize(r, resources, instance) for r in requests}
+    assert all(result.success for result in results.values())
+    # Each table is a partition; each load carries its check against the source.
+    [materialization] = results["orders"].asset_materializations_for_node("dataloader__table_load")
+    assert materialization.partition == "orders"
+    assert materialization.metadata["rows_loaded"].value == 100
+    [check] = results["orders"].get_asset_check_evaluations()
+    assert check.check_name == "rows_match_source" and check.passed
+    assert check.metadata["source_rows"].value == 100
 
     table = lakebase.get_table(orders)
     assert table is not None and table.last_status == "Succeeded"
