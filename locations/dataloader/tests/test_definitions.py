@@ -11,6 +11,8 @@ from dataloader.sensors.registrations import declared_registrations
 from platform_config import Environment
 
 INTERVALS = {
+    "run_failure_sensor": 60,
+    "sensor_health_sensor": 120,
     "table_load_failure_sensor": 30,
     "table_load_canceled_sensor": 30,
     "master_sensor": 60,
