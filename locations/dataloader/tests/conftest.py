@@ -1,6 +1,6 @@
 """Fixtures for the dataloader: a migrated Lakebase, a source database, local resources."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlparse
@@ -14,7 +14,7 @@ from dataloader.jobs.landing_table_git import StagingRepositoryResource
 from dataloader.resources.catalog import DestinationCatalogResource
 from dataloader.resources.compute import PipesComputeResource
 from dataloader.resources.lakebase import LakebaseResource
-from lakebase import LakebaseClient, TableRegistration, apply_migrations
+from lakebase import LakebaseClient, TableRegistration, apply_migrations, close_pools
 from lakebase.testing import ManualClock
 from local_services import PostgresCluster
 
@@ -30,17 +30,18 @@ class ClockedLakebaseResource(LakebaseResource):
     clock: ClassVar[ManualClock]
 
     def get_client(self) -> LakebaseClient:
-        return LakebaseClient(self.conninfo(), clock=ClockedLakebaseResource.clock)
+        return self.make_client(clock=ClockedLakebaseResource.clock)
 
 
 @pytest.fixture
-def lakebase_resource(postgres_dsn: str, clock: ManualClock) -> LakebaseResource:
+def lakebase_resource(postgres_dsn: str, clock: ManualClock) -> Iterator[LakebaseResource]:
     apply_migrations(postgres_dsn)
     ClockedLakebaseResource.clock = clock
     url = urlparse(postgres_dsn)
-    return ClockedLakebaseResource(
+    yield ClockedLakebaseResource(
         host=url.hostname or "", port=url.port or 5432, database=url.path.lstrip("/")
     )
+    close_pools()
 
 
 @pytest.fixture

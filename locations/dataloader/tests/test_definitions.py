@@ -11,6 +11,10 @@ from dataloader.sensors.registrations import declared_registrations
 from platform_config import Environment
 
 INTERVALS = {
+    "run_failure_sensor": 60,
+    "sensor_health_sensor": 120,
+    "table_load_failure_sensor": 30,
+    "table_load_canceled_sensor": 30,
     "master_sensor": 60,
     "longqueued_monitor": 600,
     "longrunning_monitor": 600,
@@ -41,7 +45,8 @@ def test_the_spec_sensors_assets_and_job_with_their_intervals() -> None:
 
 def test_yaml_table_loads_travel_as_registrations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)
-    registrations = declared_registrations(defs().get_repository_def())
+    registrations, errors = declared_registrations(defs().get_repository_def())
+    assert errors == []
     assert {r.control_key for r in registrations} == {
         "demo.public.customers",
         "demo.public.orders",
@@ -54,7 +59,7 @@ def test_local_only_demo_tables_are_not_registered_in_prod(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DAGSTER_ENVIRONMENT", "prod")
-    assert declared_registrations(defs().get_repository_def()) == []
+    assert declared_registrations(defs().get_repository_def()) == ([], [])
 
 
 def test_local_resources_need_no_configuration() -> None:

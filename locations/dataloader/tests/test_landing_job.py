@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from dataloader.jobs.landing_table_git import landing_table_git_job
+from dataloader.jobs.landing_table_git import StagingRepositoryResource, landing_table_git_job
 from lakebase import LakebaseClient
 from table_loader import LoadRequest, run_load
 
@@ -78,3 +78,70 @@ def test_writes_commits_and_flags_each_landed_table(
     flags = {i: lakebase.get_table(i).staging_model_processed for i in (*ids, missing)}  # type: ignore[union-attr]
     # the unloaded table has no Delta table to describe: it stays unprocessed for later
     assert flags == {ids[0]: True, ids[1]: True, missing: False}
+
+
+def _bare_remote(tmp_path: Path) -> tuple[Path, Path]:
+    """A bare 'origin' with one commit on main, and a colleague's clone of it."""
+    origin = tmp_path / "origin.git"
+    subprocess.run(
+        ["git", "init", "--quiet", "--bare", "--initial-branch", "main", str(origin)], check=True
+    )
+    colleague = tmp_path / "colleague"
+    subprocess.run(["git", "clone", "--quiet", str(origin), str(colleague)], check=True)
+    _commit(colleague, "README.md", "models\n", "Start")
+    git(colleague, "push", "--quiet", "origin", "HEAD:main")
+    return origin, colleague
+
+
+def _commit(repo: Path, name: str, text: str, message: str) -> None:
+    (repo / name).write_text(text)
+    git(repo, "add", name)
+    git(repo, "-c", "user.name=c", "-c", "user.email=c@x", "commit", "--quiet", "-m", message)
+
+
+def test_with_a_remote_it_rebases_pushes_and_only_then_flags(
+    lakebase: LakebaseClient,
+    resources: dict,
+    source_dsn: str,
+    registration,
+    source_config,
+    tmp_path: Path,
+) -> None:
+    origin, colleague = _bare_remote(tmp_path)
+    repository = StagingRepositoryResource(
+        path=str(tmp_path / "checkout"), remote_url=str(origin), push_attempts=1
+    )
+    resources = {**resources, "staging_repository": repository}
+    config_id = land(lakebase, resources, source_dsn, "customers", registration, source_config)
+    run_config = {"ops": {"write_landing_schemas": {"config": {"config_ids": [config_id]}}}}
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'push refused: branch protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+    refused = landing_table_git_job.execute_in_process(
+        run_config=run_config,
+        resources=resources,
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert not refused.success
+    assert lakebase.get_table(config_id).staging_model_processed is False  # type: ignore[union-attr]
+    assert git(origin, "log", "--format=%s", "main") == "Start\n"
+
+    # Meanwhile a colleague pushed; the remote accepts pushes again.
+    hook.unlink()
+    _commit(colleague, "other.yml", "x: 1\n", "Colleague's model")
+    git(colleague, "push", "--quiet", "origin", "HEAD:main")
+    pushed = landing_table_git_job.execute_in_process(
+        run_config=run_config, resources=resources, instance=dg.DagsterInstance.ephemeral()
+    )
+    assert pushed.success
+    assert git(origin, "log", "--format=%s", "main").splitlines() == [
+        "Add staging schemas for 1 landed table(s)",
+        "Colleague's model",
+        "Start",
+    ]
+    assert "models/staging/bronze/shop/customers.yml" in git(
+        origin, "ls-tree", "-r", "--name-only", "main"
+    )
+    assert lakebase.get_table(config_id).staging_model_processed is True  # type: ignore[union-attr]

@@ -79,6 +79,11 @@ def test_yaml_registrations_reach_table_control_once(
     tick(definitions, lakebase_resource, instance)
     orders = lakebase.get_table_details("demo.public.orders")
     assert orders is not None and orders.registered_by == "yaml"
+    # The load asset's partitions follow table_control.
+    assert set(instance.get_dynamic_partitions("dataloader_tables")) == {
+        "demo.public.customers",
+        "demo.public.orders",
+    }
     assert orders.cron_schedule == "*/5 * * * *" and orders.last_status == "Queued"
     # Later ticks re-read the digest only: state set meanwhile is kept.
     clock.advance(minutes=1)

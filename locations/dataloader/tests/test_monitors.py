@@ -55,6 +55,12 @@ def test_longqueued_monitor_fails_tables_queued_over_an_hour(
     assert history["metadata_id"] == queued.metadata_id and history["status"] == "Failed"
 
 
+def fail(lakebase: LakebaseClient, config_id: int, message: str) -> None:
+    """One failed load attempt of the table (its own claim, then the failure)."""
+    metadata_id = lakebase.insert_initial_metadata(config_id, "k", "full")
+    assert lakebase.record_load_failure(config_id, metadata_id, message)
+
+
 def _started_run(instance: dg.DagsterInstance) -> dg.DagsterRun:
     """A load run that started and never finished."""
     return instance.add_run(
@@ -117,10 +123,9 @@ def test_failed_monitor_requests_one_analysis_per_failure(
     exhausted = lakebase.register_table(registration("g", "postgresql://x@h/x"), "sql")
     reviewed = lakebase.register_table(registration("h", "postgresql://x@h/x"), "sql")
     for config_id in (failing, exhausted, reviewed):
-        lakebase.record_load_failure(config_id, None, "connection refused")
-    for _ in range(3):
-        lakebase.reset_for_retry(exhausted, "retry")
-    lakebase.record_load_failure(exhausted, None, "connection refused")
+        fail(lakebase, config_id, "connection refused")
+    for _ in range(2):
+        fail(lakebase, exhausted, "connection refused")  # the 3rd failure flags it
     lakebase.mark_for_review(reviewed, "[AI Analysis - Requires Review] no")
     result = tick(definitions, "failed_monitor", lakebase_resource, instance)
     [request] = result.run_requests or []
@@ -129,15 +134,16 @@ def test_failed_monitor_requests_one_analysis_per_failure(
         "config_id": failing,
         "control_key": "f",
         "error_message": "connection refused",
-        "retry_count": 0,
+        "retry_count": 1,
         "max_retries": 3,
         "db_type": "postgres",
         "load_strategy": "full",
+        "failed_at": clock.current.isoformat(),
     }
     again = tick(definitions, "failed_monitor", lakebase_resource, instance)
     assert [r.run_key for r in again.run_requests or []] == [request.run_key]
     clock.advance(minutes=15)
-    lakebase.record_load_failure(failing, None, "connection refused again")
+    fail(lakebase, failing, "connection refused again")
     later = tick(definitions, "failed_monitor", lakebase_resource, instance)
     assert [r.run_key for r in later.run_requests or []] != [request.run_key]
 

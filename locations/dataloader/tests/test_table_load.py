@@ -31,15 +31,21 @@ def claim_all(
 
 
 def run(request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance) -> bool:
-    result = dg.materialize(
+    return materialize(request, resources, instance).success
+
+
+def materialize(
+    request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
         [dataloader_table_load],
         run_config=request.run_config,
         resources=resources,
         instance=instance,
         tags=request.tags,
+        partition_key=request.partition_key,
         raise_on_error=False,
     )
-    return result.success
 
 
 def delta_rows(resources: dict, table: str) -> list[dict]:
@@ -66,7 +72,15 @@ def test_full_then_incremental_loads_end_to_end(
     )
     requests = claim_all(lakebase_resource, instance)
     assert len(requests) == 2
-    assert all(run(r, resources, instance) for r in requests)
+    results = {r.partition_key: materialize(r, resources, instance) for r in requests}
+    assert all(result.success for result in results.values())
+    # Each table is a partition; each load carries its check against the source.
+    [materialization] = results["orders"].asset_materializations_for_node("dataloader__table_load")
+    assert materialization.partition == "orders"
+    assert materialization.metadata["rows_loaded"].value == 100
+    [check] = results["orders"].get_asset_check_evaluations()
+    assert check.check_name == "rows_match_source" and check.passed
+    assert check.metadata["source_rows"].value == 100
 
     table = lakebase.get_table(orders)
     assert table is not None and table.last_status == "Succeeded"
@@ -100,18 +114,19 @@ def test_full_then_incremental_loads_end_to_end(
 
 
 @pytest.mark.parametrize(
-    ("overrides", "expected"),
+    ("overrides", "expected", "stage"),
     [
-        ({"db_type": "oracle9"}, "db_type 'oracle9' is not supported"),
-        ({"db_config_value": {"port": 1}}, "db_config_value is missing 'host'"),
-        ({"source_table_name": "no_such_table"}, "no_such_table"),
-        ({"source_table_name": 'x"; DROP TABLE customers; --'}, "does not exist"),
-        ({"destination_table_name": "../../escape"}, "is not a plain identifier"),
+        ({"db_type": "oracle9"}, "db_type 'oracle9' is not supported", "claim"),
+        ({"db_config_value": {"port": 1}}, "db_config_value is missing 'host'", "claim"),
+        ({"destination_table_name": "../../escape"}, "is not a plain identifier", "claim"),
+        ({"source_table_name": "no_such_table"}, "no_such_table", "load"),
+        ({"source_table_name": 'x"; DROP TABLE customers; --'}, "does not exist", "load"),
     ],
 )
 def test_bad_input_fails_the_row_with_a_clear_message_and_others_go_on(
     overrides: dict,
     expected: str,
+    stage: str,
     lakebase: LakebaseClient,
     lakebase_resource: LakebaseResource,
     resources: dict,
@@ -125,10 +140,15 @@ def test_bad_input_fails_the_row_with_a_clear_message_and_others_go_on(
         r.tags["dataloader/control_key"]: run(r, resources, instance)
         for r in claim_all(lakebase_resource, instance)
     }
-    assert outcomes == {"bad": False, "customers": True}
+    # A row that cannot be loaded as written fails at the claim, without a run; one whose
+    # source is wrong fails in its own run. Either way the others load.
+    assert outcomes == (
+        {"customers": True} if stage == "claim" else {"bad": False, "customers": True}
+    )
     failed = lakebase.get_table(bad)
     assert failed is not None and failed.last_status == "Failed"
     assert expected in (failed.last_status_message or "")
+    assert failed.requires_review == (stage == "claim")
     [history] = lakebase.get_history(bad)
     assert history["status"] == "Failed" and expected in history["error_message"]
     assert lakebase.get_table(good).last_status == "Succeeded"  # type: ignore[union-attr]

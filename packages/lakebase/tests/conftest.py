@@ -1,8 +1,8 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from lakebase import LakebaseClient, TableRegistration, apply_migrations
+from lakebase import LakebaseClient, TableRegistration, apply_migrations, close_pools
 from lakebase.testing import ManualClock
 
 
@@ -12,9 +12,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def lakebase(postgres_dsn: str, clock: ManualClock) -> LakebaseClient:
+def lakebase(postgres_dsn: str, clock: ManualClock) -> Iterator[LakebaseClient]:
     apply_migrations(postgres_dsn)
-    return LakebaseClient(postgres_dsn, clock=clock)
+    yield LakebaseClient(postgres_dsn, clock=clock)
+    close_pools()
 
 
 def _registration(key: str, **overrides: object) -> TableRegistration:

@@ -180,14 +180,20 @@ def test_failure_then_retry_or_review(
     assert table is not None
     assert (table.last_status, table.retry_count) == (None, 1)
     assert table.last_status_message == "[AI Analysis - Retry Recommended] transient"
+    assert lakebase.get_control_tables() == []  # backing off: due 15 minutes after the failure
+    clock.advance(minutes=15)
     assert [t.config_id for t in lakebase.get_control_tables()] == [config_id]
 
-    lakebase.record_load_failure(config_id, None, "relation does not exist")
+    [again] = lakebase.claim_ready_tables(limit=1)
+    lakebase.record_load_failure(config_id, again.metadata_id, "relation does not exist")
     lakebase.mark_for_review(config_id, "[AI Analysis - Requires Review] missing table")
     table = lakebase.get_table(config_id)
     assert table is not None and table.last_status == "Failed" and table.requires_review
     assert lakebase.get_failed_for_analysis(3) == []
-    assert [h["error_message"] for h in lakebase.get_history(config_id)] == ["connection refused"]
+    assert [h["error_message"] for h in lakebase.get_history(config_id)] == [
+        "connection refused",
+        "relation does not exist",
+    ]
 
 
 def test_failed_tables_past_max_retries_are_not_analysed(
@@ -249,11 +255,14 @@ def test_sync_registrations_applies_changes_once(lakebase: LakebaseClient, regis
     assert table is not None and table.cron_schedule == "5 * * * *"
 
 
-def test_fail_table_closes_the_open_history_record(lakebase: LakebaseClient, registration) -> None:
+def test_a_monitor_failure_closes_the_claims_history_record(
+    lakebase: LakebaseClient, registration
+) -> None:
     config_id = lakebase.register_table(registration("s"), "yaml")
     [queued] = lakebase.claim_ready_tables(limit=1)
-    assert lakebase.fail_table(config_id, "stuck", expected=Status.QUEUED)
-    assert not lakebase.fail_table(config_id, "stuck again", expected=Status.QUEUED)
+    fail = lakebase.record_load_failure
+    assert fail(config_id, queued.metadata_id, "stuck", expected=[Status.QUEUED])
+    assert not fail(config_id, queued.metadata_id, "stuck again", expected=[Status.QUEUED])
     [history] = lakebase.get_history(config_id)
     assert (history["metadata_id"], history["status"]) == (queued.metadata_id, "Failed")
     assert history["error_message"] == "stuck"

@@ -21,8 +21,8 @@ def test_migrations_apply_once_and_create_the_control_tables(postgres_dsn: str) 
 def test_command_line_reports_what_it_applied(postgres_dsn: str, capsys) -> None:
     assert main([postgres_dsn]) == 0
     assert (
-        "applied 2 migration(s): 0001_control_tables, 0002_registration_sync"
-        in capsys.readouterr().out
+        "applied 3 migration(s): 0001_control_tables, 0002_registration_sync, "
+        "0003_fencing_and_constraints" in capsys.readouterr().out
     )
     main([postgres_dsn])
     assert "none pending" in capsys.readouterr().out

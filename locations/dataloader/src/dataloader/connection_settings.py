@@ -1,22 +1,20 @@
 """``db_config_value`` holds where a source is, never how to log in to it.
 
 Credentials live in the secret scope named by ``db_kv_scope``: a password in
-``db_config_value`` would travel in run config, visible in the Dagster UI.
+``db_config_value`` (or anywhere in a load's config) would travel in run config, visible in
+the Dagster UI and stored in Dagster's database. Every way config enters (the YAML
+component, the master sensor's claim, the run's config class, the Pipes script) refuses
+it with the same check: ``lakebase.credential_paths`` (recursive, by key pattern, inside
+JSON strings and connection URIs).
 """
 
-from collections.abc import Mapping
 from typing import Any
 
-SECRET_KEYS = frozenset({"password", "pwd", "passwd", "secret", "token", "api_key"})
+from lakebase import credential_paths, credentials_message
 
 
-def secret_keys(db_config: Mapping[str, Any]) -> list[str]:
-    """The keys of ``db_config`` that look like credentials, sorted."""
-    return sorted(key for key in db_config if key.lower() in SECRET_KEYS)
-
-
-def secret_keys_message(keys: list[str]) -> str:
-    return (
-        f"db_config_value must not hold {', '.join(keys)}: put credentials in the secret "
-        "scope named by db_kv_scope"
-    )
+def reject_credentials(field: str, value: Any) -> Any:
+    """``value`` unchanged, or ``ValueError`` naming where credentials are (not their value)."""
+    if paths := credential_paths(value):
+        raise ValueError(credentials_message(field, paths))
+    return value

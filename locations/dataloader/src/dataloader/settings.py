@@ -8,6 +8,7 @@ import dagster as dg
 class MasterSensorSettings(dg.Model):
     interval_seconds: int = 60
     batch_size: int = 10
+    orphan_grace_minutes: int = 3  # a claim with no run after this long is given back
 
 
 class LongQueuedSettings(dg.Model):
@@ -22,14 +23,17 @@ class LongRunningSettings(dg.Model):
 
 class FailedMonitorSettings(dg.Model):
     interval_seconds: int = 900
-    max_retries: int = 3
+    max_retries: int = 3  # the max_retries-th failure in a row flags the table for review
+    backoff_minutes: float = 15  # next try after 15, 30, 60 ... minutes
+    max_backoff_minutes: float = 360
+    analysis_attempts: int = 3  # retry analysis runs per failure, if they fail
 
 
 class LandingMonitorSettings(dg.Model):
     interval_seconds: int = 1800
-    repository_path: str = ""  # git repository for schema files; local default under DAGSTER_HOME
+    repository_path: str = ""  # working copy for schema files; default under DAGSTER_HOME
     models_dir: str = "models/staging"
-    push: bool = False  # push commits to the repository's upstream
+    branch: str = "main"
 
 
 class RetryAdvisorSettings(dg.Model):

@@ -3,25 +3,52 @@
 Times come from an injectable clock rather than the database's ``now()``, so the sensors'
 criteria can be tested at any moment. Column names are fixed; identifiers that come from
 data are composed with ``psycopg.sql.Identifier``.
+
+Connections come from one ``psycopg_pool`` pool per database and process; every call is one
+transaction, retried with exponential backoff (tenacity) on transient errors (connection
+loss, serialization failures). What still fails is raised as ``LakebaseUnavailable`` or
+``LakebaseNotMigrated`` with a one-line message saying what to fix.
+
+Fencing: a claim is the ``historical_metadata`` row the master sensor opens; the row's
+``claim_metadata_id`` names the current one. Every write a load run makes is conditioned on
+its claim still being current (and the row in the state that claim left it), so a late,
+retried or re-executed run changes nothing.
 """
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from lakebase.models import QueuedLoad, Status, SyncResult, TableControl, TableRegistration
+from lakebase.errors import LakebaseNotMigrated, LakebaseUnavailable, StaleClaim
+from lakebase.models import (
+    ClaimBatch,
+    QueuedLoad,
+    RejectedRow,
+    RetryPolicy,
+    Status,
+    SyncResult,
+    TableControl,
+    TableRegistration,
+)
 from lakebase.schedule import next_load_time
+from lakebase.validation import row_problem
 
 Clock = Callable[[], datetime]
+Connection = psycopg.Connection[DictRow]
+T = TypeVar("T")
 
+MIGRATE_COMMAND = "lakebase-migrate <conninfo>"
 _METADATA_COLUMNS = frozenset(
     {
         "status",
@@ -39,34 +66,128 @@ _METADATA_COLUMNS = frozenset(
     }
 )
 
-# The master sensor's criteria (the spec's query, with the clock's time for NOW()).
+# The master sensor's criteria (the spec's query, with the clock's time for NOW()); a row
+# flagged for review waits for a person (see the runbook's reset).
 _READY = sql.SQL(
     "SELECT * FROM table_control WHERE is_active = true"
     " AND next_load_date_time <= %(now)s"
     " AND (last_status IS NULL OR last_status NOT IN ('Queued', 'In Progress'))"
+    " AND NOT requires_review"
     " ORDER BY next_load_date_time, config_id"
 )
+# The run that owns claim %(mid)s may still write: the row is in one of %(expected)s.
+_FENCE = sql.SQL(
+    " WHERE config_id = %(id)s AND claim_metadata_id IS NOT DISTINCT FROM %(mid)s"
+    " AND last_status = ANY(%(expected)s)"
+)
+_RUN_STATES = [Status.QUEUED.value, Status.IN_PROGRESS.value]
+
+_pools: dict[str, ConnectionPool[Connection]] = {}
+_pools_lock = threading.Lock()
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def close_pools() -> None:
+    """Close every pool this process opened (tests, and processes that are shutting down)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
+def _pool(conninfo: str, timeout: float) -> ConnectionPool[Connection]:
+    with _pools_lock:
+        pool = _pools.get(conninfo)
+        if pool is None or pool.closed:
+            pool = ConnectionPool(
+                conninfo,
+                connection_class=Connection,
+                kwargs={"row_factory": dict_row},
+                min_size=0,
+                max_size=4,
+                max_idle=60,
+                timeout=timeout,
+                reconnect_timeout=timeout,
+                check=_check,
+                name="lakebase",
+                open=False,
+            )
+            pool.open(wait=False)
+            _pools[conninfo] = pool
+        return pool
+
+
+def _check(conn: Connection) -> None:
+    """Hand out only live connections: a restarted server leaves dead ones in the pool."""
+    conn.execute("SELECT 1")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class LakebaseClient:
     """Typed access to ``table_control`` and ``historical_metadata``."""
 
-    def __init__(self, conninfo: str, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        clock: Clock = utc_now,
+        policy: RetryPolicy | None = None,
+        connect_timeout: float = 10.0,
+        attempts: int = 3,
+    ) -> None:
         self._conninfo = conninfo
         self._clock = clock
+        self.policy = policy or RetryPolicy()
+        self._connect_timeout = connect_timeout
+        self._attempts = attempts
 
     def now(self) -> datetime:
         return self._clock()
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
-        """A connection in one transaction: committed on success, rolled back on error."""
-        with psycopg.Connection[DictRow].connect(self._conninfo, row_factory=dict_row) as conn:
-            yield conn
+    def _where(self) -> str:
+        params = conninfo_to_dict(self._conninfo)
+        host = params.get("host") or params.get("hostaddr") or "localhost"
+        return f"{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+
+    def _why_unreachable(self) -> BaseException:
+        """The pool only says it timed out: one direct attempt tells why."""
+        try:
+            psycopg.connect(
+                self._conninfo, connect_timeout=max(1, int(self._connect_timeout))
+            ).close()
+        except psycopg.Error as exc:
+            return exc
+        return TimeoutError(f"no connection within {self._connect_timeout:g} s")
+
+    def transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one transaction, retried on transient errors; map what remains."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(psycopg.OperationalError),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt, _pool(self._conninfo, self._connect_timeout).connection() as conn:
+                    return work(conn)
+        except (errors.UndefinedTable, errors.UndefinedColumn) as exc:
+            raise LakebaseNotMigrated(
+                f"Lakebase {self._where()} is not migrated ({_first_line(exc)}): "
+                f"run `{MIGRATE_COMMAND}`"
+            ) from None
+        except psycopg.OperationalError as exc:
+            reason = self._why_unreachable() if isinstance(exc, PoolTimeout) else exc
+            raise LakebaseUnavailable(
+                f"Lakebase is unreachable at {self._where()} after {self._attempts} attempts "
+                f"(check LAKEBASE_HOST, LAKEBASE_PORT, LAKEBASE_DATABASE): {_first_line(reason)}"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -116,133 +237,171 @@ class LakebaseClient:
             " AND staging_model_processed = false ORDER BY config_id"
         )
 
+    def get_control_keys(self) -> list[str]:
+        """Every registered ``control_key`` (active or not)."""
+        return self.transaction(
+            lambda conn: [
+                row["control_key"]
+                for row in conn.execute("SELECT control_key FROM table_control ORDER BY 1")
+            ]
+        )
+
     def get_history(self, config_id: int) -> list[dict[str, Any]]:
-        with self.connection() as conn:
-            cursor = conn.execute(
+        return self.transaction(
+            lambda conn: conn.execute(
                 "SELECT * FROM historical_metadata WHERE config_id = %s ORDER BY metadata_id",
                 (config_id,),
-            )
-            return cursor.fetchall()
+            ).fetchall()
+        )
 
     # -- the master sensor's claim -------------------------------------------------------
 
-    def claim_ready_tables(self, limit: int) -> list[QueuedLoad]:
-        """Atomically take up to ``limit`` ready tables: open a history row, mark ``Queued``.
+    def claim(self, limit: int) -> ClaimBatch:
+        """Atomically take up to ``limit`` ready tables, each checked before it is queued.
 
-        ``FOR UPDATE SKIP LOCKED`` makes concurrent claims disjoint: a row another
-        transaction is claiming is skipped, and once committed it is no longer ready.
+        Each row gets a history record (its claim). A valid row becomes ``Queued`` under
+        that claim; a row that fails ``validation.row_problem`` becomes ``Failed`` with the
+        message and is flagged for review (a bad definition does not fix itself), alone.
+        ``FOR UPDATE SKIP LOCKED`` makes concurrent claims disjoint.
         """
         now = self.now()
-        with self.connection() as conn:
+
+        def work(conn: Connection) -> ClaimBatch:
             rows = conn.execute(
-                _READY + sql.SQL(" LIMIT %(limit)s FOR UPDATE SKIP LOCKED"),
+                _READY + sql.SQL(" LIMIT %(limit)s FOR UPDATE OF table_control SKIP LOCKED"),
                 {"now": now, "limit": limit},
             ).fetchall()
-            if not rows:
-                return []
-            ids = [row["config_id"] for row in rows]
-            history = conn.execute(
-                "INSERT INTO historical_metadata"
-                " (config_id, control_key, status, queued_at, load_strategy, watermark_before)"
-                " SELECT config_id, control_key, 'Queued', %(now)s, load_strategy,"
-                " incremental_value FROM table_control WHERE config_id = ANY(%(ids)s)"
-                " RETURNING config_id, metadata_id",
-                {"now": now, "ids": ids},
-            ).fetchall()
-            conn.execute(
-                "UPDATE table_control SET last_status = 'Queued', last_status_date_time = %(now)s,"
-                " last_status_message = 'Queued by master_sensor', updated_at = %(now)s"
-                " WHERE config_id = ANY(%(ids)s)",
-                {"now": now, "ids": ids},
-            )
-        metadata_ids = {h["config_id"]: h["metadata_id"] for h in history}
-        claimed = [_table({**row, "last_status": Status.QUEUED.value}) for row in rows]
-        return [QueuedLoad(table, metadata_ids[table.config_id]) for table in claimed]
-
-    # -- status and history writes -------------------------------------------------------
-
-    def update_control_status(
-        self,
-        config_id: int,
-        status: Status | None,
-        message: str | None = None,
-        dagster_run_url: str | None = None,
-        expected: Status | None = None,
-    ) -> bool:
-        """Set ``last_status`` (``In Progress`` also stamps ``last_load_date_time``).
-
-        With ``expected``, only a row still in that status changes, so a monitor never
-        overwrites a load that finished meanwhile. Returns whether the row changed.
-        """
-        now = self.now()
-        guard = sql.SQL(" AND last_status = %(expected)s" if expected else "")
-        with self.connection() as conn:
-            cursor = conn.execute(
-                sql.SQL(
+            queued: list[QueuedLoad] = []
+            rejected: list[RejectedRow] = []
+            for row in rows:
+                problem = row_problem(row)
+                status = Status.FAILED if problem else Status.QUEUED
+                history = conn.execute(
+                    "INSERT INTO historical_metadata (config_id, control_key, status, queued_at,"
+                    " load_strategy, watermark_before, finished_at, error_message)"
+                    " VALUES (%(id)s, %(key)s, %(status)s, %(now)s, %(strategy)s, %(mark)s,"
+                    " %(finished)s, %(problem)s) RETURNING metadata_id",
+                    {
+                        "id": row["config_id"],
+                        "key": row["control_key"],
+                        "status": status.value,
+                        "now": now,
+                        "strategy": str(row["load_strategy"]),
+                        "mark": row["incremental_value"],
+                        "finished": now if problem else None,
+                        "problem": problem,
+                    },
+                ).fetchone()
+                assert history is not None
+                metadata_id = int(history["metadata_id"])
+                conn.execute(
                     "UPDATE table_control SET last_status = %(status)s,"
                     " last_status_date_time = %(now)s, last_status_message = %(message)s,"
-                    " last_load_date_time = CASE WHEN %(status)s = 'In Progress' THEN %(now)s"
-                    "   ELSE last_load_date_time END,"
-                    " last_dagster_run = COALESCE(%(url)s, last_dagster_run), updated_at = %(now)s"
-                    " WHERE config_id = %(id)s"
+                    " requires_review = %(review)s, claim_metadata_id = %(mid)s,"
+                    " claim_run_id = NULL, updated_at = %(now)s WHERE config_id = %(id)s",
+                    {
+                        "status": status.value,
+                        "now": now,
+                        "message": problem or "Queued by master_sensor",
+                        "review": problem is not None,
+                        "mid": metadata_id,
+                        "id": row["config_id"],
+                    },
                 )
-                + guard,
+                if problem:
+                    rejected.append(RejectedRow(row["config_id"], row["control_key"], problem))
+                else:
+                    claimed = {**row, "last_status": status.value, "claim_metadata_id": metadata_id}
+                    queued.append(QueuedLoad(_table(claimed), metadata_id))
+            return ClaimBatch(queued, rejected)
+
+        return self.transaction(work)
+
+    def claim_ready_tables(self, limit: int) -> list[QueuedLoad]:
+        """The loads ``claim`` queued (rows it rejected are already ``Failed``)."""
+        return self.claim(limit).queued
+
+    def release_orphaned_claim(self, config_id: int, metadata_id: int | None, reason: str) -> bool:
+        """Give back a claim whose run never came: status NULL again, no retry spent.
+
+        Only while the row is still ``Queued`` under that claim; its history record ends
+        ``Released`` with ``reason``.
+        """
+        now = self.now()
+
+        def work(conn: Connection) -> bool:
+            changed = conn.execute(
+                sql.SQL(
+                    "UPDATE table_control SET last_status = NULL, last_status_date_time = %(now)s,"
+                    " last_status_message = %(reason)s, claim_metadata_id = NULL,"
+                    " updated_at = %(now)s"
+                )
+                + _FENCE,
                 {
-                    "status": status.value if status else None,
                     "now": now,
-                    "message": message,
-                    "url": dagster_run_url,
+                    "reason": reason,
                     "id": config_id,
-                    "expected": expected.value if expected else None,
+                    "mid": metadata_id,
+                    "expected": [Status.QUEUED.value],
                 },
-            )
-            return cursor.rowcount == 1
+            ).rowcount
+            if changed and metadata_id is not None:
+                conn.execute(
+                    "UPDATE historical_metadata SET status = 'Released', finished_at = %s,"
+                    " error_message = %s WHERE metadata_id = %s",
+                    (now, reason, metadata_id),
+                )
+            return changed == 1
 
-    def update_run_tracking(
-        self, config_id: int, dagster_url: str | None = None, databricks_url: str | None = None
-    ) -> None:
-        """Record where the load runs, in Dagster and on Databricks (both directions link)."""
-        with self.connection() as conn:
-            conn.execute(
-                "UPDATE table_control SET last_dagster_run = COALESCE(%s, last_dagster_run),"
-                " last_databricks_run = COALESCE(%s, last_databricks_run) WHERE config_id = %s",
-                (dagster_url, databricks_url, config_id),
-            )
+        return self.transaction(work)
 
-    def insert_initial_metadata(
-        self,
-        config_id: int,
-        control_key: str,
-        load_strategy: str,
-        watermark_before: str | None = None,
-    ) -> int:
-        """Open a history record at queue time; return its ``metadata_id``."""
-        with self.connection() as conn:
+    # -- a load run's writes, fenced on its claim ---------------------------------------
+
+    def start_load(
+        self, config_id: int, metadata_id: int, run_id: str, root_run_id: str, run_url: str
+    ) -> TableControl:
+        """``In Progress`` under claim ``metadata_id``; returns the row (its watermark is the
+        one to load from).
+
+        Allowed while the row is ``Queued`` under that claim, or already ``In Progress``
+        under it for the same root run (a retry of that run resumes). Otherwise raises
+        ``StaleClaim`` and writes nothing.
+        """
+        now = self.now()
+
+        def work(conn: Connection) -> TableControl:
             row = conn.execute(
-                "INSERT INTO historical_metadata (config_id, control_key, status, queued_at,"
-                " load_strategy, watermark_before) VALUES (%s, %s, 'Queued', %s, %s, %s)"
-                " RETURNING metadata_id",
-                (config_id, control_key, self.now(), load_strategy, watermark_before),
+                "UPDATE table_control SET last_status = 'In Progress',"
+                " last_status_date_time = %(now)s, last_status_message = 'Loading',"
+                " last_load_date_time = %(now)s, last_dagster_run = %(url)s,"
+                " claim_run_id = %(root)s, updated_at = %(now)s"
+                " WHERE config_id = %(id)s AND claim_metadata_id = %(mid)s"
+                " AND (last_status = 'Queued'"
+                "      OR (last_status = 'In Progress' AND claim_run_id = %(root)s))"
+                " RETURNING *",
+                {
+                    "now": now,
+                    "url": run_url,
+                    "root": root_run_id,
+                    "id": config_id,
+                    "mid": metadata_id,
+                },
             ).fetchone()
-        assert row is not None
-        return int(row["metadata_id"])
+            if row is None:
+                current = conn.execute(
+                    "SELECT control_key, last_status, claim_metadata_id FROM table_control"
+                    " WHERE config_id = %s",
+                    (config_id,),
+                ).fetchone()
+                raise StaleClaim(_stale_message(config_id, metadata_id, current))
+            conn.execute(
+                "UPDATE historical_metadata SET status = 'In Progress', started_at = %s,"
+                " dagster_run_id = %s, dagster_run_url = %s WHERE metadata_id = %s",
+                (now, run_id, run_url, metadata_id),
+            )
+            return _table(row)
 
-    def update_metadata(self, metadata_id: int, **fields: Any) -> None:
-        """Update a history record; ``fields`` are ``historical_metadata`` columns."""
-        unknown = set(fields) - _METADATA_COLUMNS
-        if unknown:
-            raise ValueError(f"not historical_metadata columns: {', '.join(sorted(unknown))}")
-        if not fields:
-            return
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))
-            for name in fields
-        )
-        query = sql.SQL("UPDATE historical_metadata SET {} WHERE metadata_id = {}").format(
-            assignments, sql.Placeholder("metadata_id")
-        )
-        with self.connection() as conn:
-            conn.execute(query, {**fields, "metadata_id": metadata_id})
+        return self.transaction(work)
 
     def record_load_success(
         self,
@@ -252,13 +411,23 @@ class LakebaseClient:
         watermark: str | None,
         duration_seconds: float,
     ) -> datetime:
-        """Mark the load ``Succeeded``, advance watermark and next load; return the next load."""
+        """``Succeeded`` under claim ``metadata_id``: watermark, next load, history; returns
+        the next load time. Raises ``StaleClaim`` (writing nothing) if the claim moved on."""
         now = self.now()
-        table = self.get_table(config_id)
-        if table is None:
-            raise LookupError(f"table_control has no config_id {config_id}")
-        due = next_load_time(table.cron_schedule, now)
-        with self.connection() as conn:
+
+        def work(conn: Connection) -> datetime:
+            row = conn.execute(
+                "SELECT control_key, last_status, claim_metadata_id, cron_schedule"
+                " FROM table_control WHERE config_id = %s FOR UPDATE",
+                (config_id,),
+            ).fetchone()
+            if (
+                row is None
+                or row["claim_metadata_id"] != metadata_id
+                or row["last_status"] not in _RUN_STATES
+            ):
+                raise StaleClaim(_stale_message(config_id, metadata_id, row))
+            due = next_load_time(row["cron_schedule"], now)
             conn.execute(
                 "UPDATE table_control SET last_status = 'Succeeded', last_status_date_time = %(now)s,"
                 " last_status_message = %(message)s, last_success_date_time = %(now)s,"
@@ -281,81 +450,270 @@ class LakebaseClient:
                 " WHERE metadata_id = %s",
                 (now, rows_loaded, watermark, duration_seconds, metadata_id),
             )
-        return due
+            return due
 
-    def record_load_failure(self, config_id: int, metadata_id: int | None, message: str) -> None:
-        """Mark the load ``Failed`` with ``message`` (here and in its history record)."""
+        return self.transaction(work)
+
+    def record_load_failure(
+        self,
+        config_id: int,
+        metadata_id: int | None,
+        message: str,
+        expected: Sequence[Status] = (Status.QUEUED, Status.IN_PROGRESS),
+    ) -> bool:
+        """``Failed`` with ``message`` if claim ``metadata_id`` is current and the row is in
+        one of ``expected``; returns whether it changed (a late writer changes nothing).
+
+        The failure counts (``retry_count + 1``) and backs off: the row is next due after
+        ``base_delay * 2**(retry_count)``; the ``max_retries``-th failure in a row flags
+        it for review, with the reason appended to the message.
+        """
         now = self.now()
-        with self.connection() as conn:
-            conn.execute(
-                "UPDATE table_control SET last_status = 'Failed', last_status_date_time = %s,"
-                " last_status_message = %s, updated_at = %s WHERE config_id = %s",
-                (now, message, now, config_id),
-            )
-            if metadata_id is not None:
+        policy = self.policy
+
+        def work(conn: Connection) -> bool:
+            changed = conn.execute(
+                sql.SQL(
+                    "UPDATE table_control SET last_status = 'Failed',"
+                    " last_status_date_time = %(now)s, updated_at = %(now)s,"
+                    " retry_count = retry_count + 1,"
+                    " next_load_date_time = %(now)s + LEAST(%(base)s * power(2, retry_count),"
+                    "   %(cap)s) * interval '1 second',"
+                    " requires_review = requires_review OR retry_count + 1 >= %(max)s,"
+                    " last_status_message = CASE WHEN retry_count + 1 >= %(max)s"
+                    "   THEN %(message)s || ' [flagged for review after ' || (retry_count + 1)"
+                    "     || ' failed attempts in a row: fix the cause, then reset the table'"
+                    "     || ' (lakebase-reset ' || control_key || ')]'"
+                    "   ELSE %(message)s END"
+                )
+                + _FENCE,
+                {
+                    "now": now,
+                    "base": policy.base_delay.total_seconds(),
+                    "cap": policy.max_delay.total_seconds(),
+                    "max": policy.max_retries,
+                    "message": message,
+                    "id": config_id,
+                    "mid": metadata_id,
+                    "expected": [s.value for s in expected],
+                },
+            ).rowcount
+            if changed and metadata_id is not None:
                 conn.execute(
                     "UPDATE historical_metadata SET status = 'Failed', finished_at = %s,"
                     " error_message = %s WHERE metadata_id = %s",
                     (now, message, metadata_id),
                 )
+            return changed == 1
 
-    def fail_table(self, config_id: int, message: str, expected: Status) -> bool:
-        """``Failed`` with ``message`` if still ``expected``; close its open history record.
+        return self.transaction(work)
 
-        The monitors use this: a load that finished meanwhile is left alone.
+    def update_run_tracking(
+        self,
+        config_id: int,
+        dagster_url: str | None = None,
+        databricks_url: str | None = None,
+        metadata_id: int | None = None,
+    ) -> bool:
+        """Record where the load runs, in Dagster and on Databricks (both directions link).
+
+        With ``metadata_id``, only while that claim is current and running, and its history
+        record gets the Databricks link too.
+        """
+        fence = sql.SQL(
+            " AND claim_metadata_id = %(mid)s AND last_status = ANY(%(expected)s)"
+            if metadata_id is not None
+            else ""
+        )
+
+        def work(conn: Connection) -> bool:
+            changed = conn.execute(
+                sql.SQL(
+                    "UPDATE table_control"
+                    " SET last_dagster_run = COALESCE(%(dagster)s, last_dagster_run),"
+                    " last_databricks_run = COALESCE(%(databricks)s, last_databricks_run)"
+                    " WHERE config_id = %(id)s"
+                )
+                + fence,
+                {
+                    "dagster": dagster_url,
+                    "databricks": databricks_url,
+                    "id": config_id,
+                    "mid": metadata_id,
+                    "expected": _RUN_STATES,
+                },
+            ).rowcount
+            if changed and metadata_id is not None and databricks_url:
+                conn.execute(
+                    "UPDATE historical_metadata SET databricks_run_url = %s WHERE metadata_id = %s",
+                    (databricks_url, metadata_id),
+                )
+            return changed == 1
+
+        return self.transaction(work)
+
+    # -- generic status and history writes (the spec's methods) ------------------------
+
+    def update_control_status(
+        self,
+        config_id: int,
+        status: Status | None,
+        message: str | None = None,
+        dagster_run_url: str | None = None,
+        expected: Status | None = None,
+    ) -> bool:
+        """Set ``last_status`` (``In Progress`` also stamps ``last_load_date_time``).
+
+        With ``expected``, only a row still in that status changes, so a monitor never
+        overwrites a load that finished meanwhile. Returns whether the row changed. Load
+        runs use the fenced ``start_load`` / ``record_load_*`` instead.
         """
         now = self.now()
-        with self.connection() as conn:
-            changed = conn.execute(
-                "UPDATE table_control SET last_status = 'Failed', last_status_date_time = %s,"
-                " last_status_message = %s, updated_at = %s"
-                " WHERE config_id = %s AND last_status = %s",
-                (now, message, now, config_id, expected.value),
-            ).rowcount
-            if changed:
-                conn.execute(
-                    "UPDATE historical_metadata SET status = 'Failed', finished_at = %s,"
-                    " error_message = %s WHERE metadata_id = (SELECT max(metadata_id)"
-                    " FROM historical_metadata WHERE config_id = %s AND finished_at IS NULL)",
-                    (now, message, config_id),
-                )
-        return changed == 1
+        guard = sql.SQL(" AND last_status = %(expected)s" if expected else "")
+        query = (
+            sql.SQL(
+                "UPDATE table_control SET last_status = %(status)s,"
+                " last_status_date_time = %(now)s, last_status_message = %(message)s,"
+                " last_load_date_time = CASE WHEN %(status)s = 'In Progress' THEN %(now)s"
+                "   ELSE last_load_date_time END,"
+                " last_dagster_run = COALESCE(%(url)s, last_dagster_run), updated_at = %(now)s"
+                " WHERE config_id = %(id)s"
+            )
+            + guard
+        )
+        params = {
+            "status": status.value if status else None,
+            "now": now,
+            "message": message,
+            "url": dagster_run_url,
+            "id": config_id,
+            "expected": expected.value if expected else None,
+        }
+        return self.transaction(lambda conn: conn.execute(query, params).rowcount == 1)
+
+    def insert_initial_metadata(
+        self,
+        config_id: int,
+        control_key: str,
+        load_strategy: str,
+        watermark_before: str | None = None,
+    ) -> int:
+        """Open a history record at queue time and make it the row's claim (status
+        ``Queued``); return its ``metadata_id``. ``claim`` does this for a whole batch."""
+        now = self.now()
+
+        def work(conn: Connection) -> int:
+            row = conn.execute(
+                "INSERT INTO historical_metadata (config_id, control_key, status, queued_at,"
+                " load_strategy, watermark_before) VALUES (%s, %s, 'Queued', %s, %s, %s)"
+                " RETURNING metadata_id",
+                (config_id, control_key, now, load_strategy, watermark_before),
+            ).fetchone()
+            assert row is not None
+            conn.execute(
+                "UPDATE table_control SET last_status = 'Queued', last_status_date_time = %s,"
+                " claim_metadata_id = %s, claim_run_id = NULL, updated_at = %s"
+                " WHERE config_id = %s",
+                (now, row["metadata_id"], now, config_id),
+            )
+            return int(row["metadata_id"])
+
+        return self.transaction(work)
+
+    def update_metadata(self, metadata_id: int, **fields: Any) -> None:
+        """Update a history record; ``fields`` are ``historical_metadata`` columns."""
+        unknown = set(fields) - _METADATA_COLUMNS
+        if unknown:
+            raise ValueError(f"not historical_metadata columns: {', '.join(sorted(unknown))}")
+        if not fields:
+            return
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))
+            for name in fields
+        )
+        query = sql.SQL("UPDATE historical_metadata SET {} WHERE metadata_id = {}").format(
+            assignments, sql.Placeholder("metadata_id")
+        )
+        self.transaction(lambda conn: conn.execute(query, {**fields, "metadata_id": metadata_id}))
 
     # -- retry analysis outcomes ---------------------------------------------------------
 
-    def reset_for_retry(self, config_id: int, reason: str) -> None:
-        """Clear the status (eligible for the next pickup now) and count the retry."""
-        now = self.now()
-        with self.connection() as conn:
-            conn.execute(
-                "UPDATE table_control SET last_status = NULL, last_status_date_time = %s,"
-                " last_status_message = %s, retry_count = retry_count + 1,"
-                " next_load_date_time = LEAST(next_load_date_time, %s), requires_review = false,"
-                " updated_at = %s WHERE config_id = %s",
-                (now, reason, now, now, config_id),
-            )
+    def reset_for_retry(
+        self, config_id: int, reason: str, failed_at: datetime | None = None
+    ) -> bool:
+        """Clear the status so the table is picked up once its backoff has passed.
 
-    def mark_for_review(self, config_id: int, reason: str) -> None:
-        """Keep ``Failed`` and flag the table, so no monitor picks it until a human acts."""
+        Applies only while the row is still ``Failed`` (and, with ``failed_at``, still the
+        failure that was analysed) and not flagged for review; returns whether it did.
+        The failure itself was counted in ``retry_count`` when it happened.
+        """
+        return self._decide(
+            config_id,
+            failed_at,
+            "last_status = NULL, last_status_message = %(reason)s",
+            reason,
+        )
+
+    def mark_for_review(
+        self, config_id: int, reason: str, failed_at: datetime | None = None
+    ) -> bool:
+        """Keep ``Failed`` and flag the table, so nothing picks it until a person resets it."""
+        return self._decide(
+            config_id,
+            failed_at,
+            "last_status_message = %(reason)s, requires_review = true",
+            reason,
+        )
+
+    def _decide(
+        self, config_id: int, failed_at: datetime | None, assignments: LiteralString, reason: str
+    ) -> bool:
         now = self.now()
-        with self.connection() as conn:
-            conn.execute(
-                "UPDATE table_control SET last_status = 'Failed', last_status_date_time = %s,"
-                " last_status_message = %s, requires_review = true, updated_at = %s"
-                " WHERE config_id = %s",
-                (now, reason, now, config_id),
+        query = (
+            sql.SQL("UPDATE table_control SET ")
+            + sql.SQL(assignments)
+            + sql.SQL(
+                ", last_status_date_time = %(now)s, updated_at = %(now)s"
+                " WHERE config_id = %(id)s AND last_status = 'Failed' AND NOT requires_review"
+                " AND (%(failed_at)s::timestamptz IS NULL OR last_status_date_time = %(failed_at)s)"
             )
+        )
+        params = {"reason": reason, "now": now, "id": config_id, "failed_at": failed_at}
+        return self.transaction(lambda conn: conn.execute(query, params).rowcount == 1)
+
+    def reset_table(self, control_key: str) -> bool:
+        """The operator's reset after a review: status NULL, retries 0, due now.
+
+        Refused (returns False) while a load is ``Queued`` or ``In Progress``.
+        """
+        now = self.now()
+        return self.transaction(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE table_control SET last_status = NULL, last_status_date_time = %(now)s,"
+                    " last_status_message = 'Reset by an operator', retry_count = 0,"
+                    " requires_review = false, next_load_date_time = %(now)s,"
+                    " updated_at = %(now)s WHERE control_key = %(key)s"
+                    " AND (last_status IS NULL OR last_status NOT IN ('Queued', 'In Progress'))",
+                    {"now": now, "key": control_key},
+                ).rowcount
+                == 1
+            )
+        )
 
     # -- landing tables -----------------------------------------------------------------
 
     def mark_staging_processed(self, config_ids: Iterable[int]) -> int:
-        with self.connection() as conn:
-            cursor = conn.execute(
-                "UPDATE table_control SET staging_model_processed = true, updated_at = %s"
-                " WHERE config_id = ANY(%s)",
-                (self.now(), list(config_ids)),
+        ids = list(config_ids)
+        return self.transaction(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE table_control SET staging_model_processed = true, updated_at = %s"
+                    " WHERE config_id = ANY(%s)",
+                    (self.now(), ids),
+                ).rowcount
             )
-            return cursor.rowcount
+        )
 
     # -- registration -------------------------------------------------------------------
 
@@ -386,45 +744,79 @@ class LakebaseClient:
                 if c != "control_key"
             ),
         )
-        with self.connection() as conn:
+
+        def work(conn: Connection) -> int:
             row = conn.execute(query, values).fetchone()
-        assert row is not None
-        return int(row["config_id"])
+            assert row is not None
+            return int(row["config_id"])
+
+        return self.transaction(work)
 
     def deactivate_unlisted(self, registered_by: str, keep: Iterable[str]) -> list[str]:
         """Deactivate tables ``registered_by`` one source that it no longer lists."""
-        with self.connection() as conn:
-            return self._deactivate_unlisted(conn, registered_by, list(keep))
+        keys = list(keep)
+        return self.transaction(lambda conn: self._deactivate_unlisted(conn, registered_by, keys))
 
     def sync_registrations(
-        self, source: str, registrations: Sequence[TableRegistration]
+        self, source: str, registrations: Sequence[TableRegistration], complete: bool = True
     ) -> SyncResult | None:
         """Make ``table_control`` match the tables ``source`` declares, if they changed.
 
         A digest of the declarations is kept per source, so an unchanged set costs one read.
-        Returns ``None`` when nothing changed.
+        Returns ``None`` when nothing changed. Unlisted tables are deactivated only after a
+        clean sync of a non-empty, ``complete`` set: a declaration that failed (or failed
+        to parse, ``complete=False``) or an empty set never deactivates every table.
         """
         payload = json.dumps([r.__dict__ for r in registrations], sort_keys=True, default=str)
         digest = hashlib.sha256(payload.encode()).hexdigest()
-        with self.connection() as conn:
-            row = conn.execute(
+        row = self.transaction(
+            lambda conn: conn.execute(
                 "SELECT digest FROM registration_sync WHERE source = %s", (source,)
             ).fetchone()
-        if row and row["digest"] == digest:
+        )
+        if complete and row and row["digest"] == digest:
             return None
-        ids = [self.register_table(r, registered_by=source) for r in registrations]
-        with self.connection() as conn:
-            gone = self._deactivate_unlisted(conn, source, [r.control_key for r in registrations])
+        ids: list[int] = []
+        failures: list[str] = []
+        for registration in registrations:
+            try:
+                ids.append(self.register_table(registration, registered_by=source))
+            except (ValueError, psycopg.IntegrityError, psycopg.DataError) as exc:
+                failures.append(f"{registration.control_key}: {_first_line(exc)}")
+        keep = [r.control_key for r in registrations]
+
+        def work(conn: Connection) -> SyncResult:
+            if failures or not complete:
+                held = "some declarations could not be read or written"
+                return SyncResult(ids, [], failures, f"no table deactivated: {held}")
+            if not registrations:
+                active = conn.execute(
+                    "SELECT count(*) AS n FROM table_control WHERE registered_by = %s"
+                    " AND is_active",
+                    (source,),
+                ).fetchone()
+                if active and active["n"]:
+                    return SyncResult(
+                        [],
+                        [],
+                        [],
+                        f"no table deactivated: {source} declares no table, but "
+                        f"{active['n']} of its tables are active (deactivate them in SQL "
+                        "if that is intended)",
+                    )
+            gone = self._deactivate_unlisted(conn, source, keep)
             conn.execute(
                 "INSERT INTO registration_sync (source, digest, synced_at) VALUES (%s, %s, %s)"
                 " ON CONFLICT (source) DO UPDATE SET digest = EXCLUDED.digest,"
                 " synced_at = EXCLUDED.synced_at",
                 (source, digest, self.now()),
             )
-        return SyncResult(registered=ids, deactivated=gone)
+            return SyncResult(ids, gone)
+
+        return self.transaction(work)
 
     def _deactivate_unlisted(
-        self, conn: psycopg.Connection[DictRow], registered_by: str, keep: list[str]
+        self, conn: Connection, registered_by: str, keep: list[str]
     ) -> list[str]:
         rows = conn.execute(
             "UPDATE table_control SET is_active = false, updated_at = %s"
@@ -440,11 +832,22 @@ class LakebaseClient:
         self, query: LiteralString | sql.SQL | sql.Composed, **params: Any
     ) -> list[TableControl]:
         params.setdefault("now", self.now())
-        with self.connection() as conn:
-            statement = sql.SQL(query) if isinstance(query, str) else query
-            return [_table(row) for row in conn.execute(statement, params).fetchall()]
+        statement = sql.SQL(query) if isinstance(query, str) else query
+        return self.transaction(
+            lambda conn: [_table(row) for row in conn.execute(statement, params).fetchall()]
+        )
+
+
+def _stale_message(config_id: int, metadata_id: int, current: Mapping[str, Any] | None) -> str:
+    if current is None:
+        return f"config_id {config_id} is no longer in table_control: this run changes nothing"
+    return (
+        f"{current['control_key']}: claim {metadata_id} is stale (the row is "
+        f"{current['last_status'] or 'not queued'} under claim {current['claim_metadata_id']}): "
+        "this run started too late, or was retried or re-executed, and changes nothing"
+    )
 
 
 def _table(row: Mapping[str, Any]) -> TableControl:
     fields = TableControl.__dataclass_fields__
-    return TableControl(**{name: row[name] for name in fields})
+    return TableControl(**{name: row[name] for name in fields if name in row})

@@ -1,7 +1,7 @@
 """Rows of the control database, as typed values."""
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,35 @@ class TableControl:
     requires_review: bool
     staging_model_processed: bool
     registered_by: str
+    claim_metadata_id: int | None = None
+    claim_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A due row the claim refused: it is ``Failed`` and flagged for review, never queued."""
+
+    config_id: int
+    control_key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ClaimBatch:
+    """One claim: the loads queued, and the rows failed by validation instead."""
+
+    queued: list["QueuedLoad"]
+    rejected: list[RejectedRow]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed loads are retried: ``base_delay * 2**(n-1)`` after the n-th failure in a
+    row (capped at ``max_delay``); the ``max_retries``-th failure flags the row for review."""
+
+    max_retries: int = 3
+    base_delay: timedelta = timedelta(minutes=15)
+    max_delay: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -85,7 +114,14 @@ class TableRegistration:
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What a registration sync changed: config ids written, control keys deactivated."""
+    """What a registration sync changed: config ids written, control keys deactivated.
+
+    ``errors`` names the declarations that could not be written; ``held_back`` says why
+    unlisted tables were *not* deactivated (a sync with errors, or one that declares nothing,
+    never deactivates every declared table).
+    """
 
     registered: list[int]
     deactivated: list[str]
+    errors: list[str] = field(default_factory=list)
+    held_back: str | None = None

@@ -1,8 +1,14 @@
-"""``dataloader_retry_analysis``: decides whether a failed load is retried or reviewed."""
+"""``dataloader_retry_analysis``: decides whether a failed load is retried or reviewed.
+
+The decision applies only while the row still stands at the failure that was analysed
+(``failed_at``): a table that was retried, loaded or reset meanwhile is left alone.
+"""
+
+from datetime import datetime
 
 import dagster as dg
 
-from dataloader.pipes_outcome import read_outcome
+from dataloader.pipes_outcome import read_outcome, reported_failure
 from dataloader.resources.compute import PipesComputeResource
 from dataloader.resources.lakebase import LakebaseResource
 
@@ -23,6 +29,7 @@ class RetryAnalysisConfig(dg.Config):
     max_retries: int = 3
     db_type: str = ""
     load_strategy: str = ""
+    failed_at: str = ""  # last_status_date_time of the failure analysed (ISO 8601)
 
 
 class RetryAdvisorResource(dg.ConfigurableResource):
@@ -58,23 +65,38 @@ def dataloader_retry_analysis(
     }
     if retry_advisor.endpoint_url:
         extras["endpoint_url"] = retry_advisor.endpoint_url
-    outcome = read_outcome(pipes_databricks.run_script(context, RETRY_SCRIPT, extras))
-    if outcome.error is not None:
-        raise dg.Failure(description=f"{config.control_key}: {outcome.error}")
+    work_id = f"analysis:{config.config_id}:{config.failed_at}"
+    try:
+        invocation = pipes_databricks.run_script(context, RETRY_SCRIPT, extras, work_id)
+    except Exception:  # the script failed: did it say why (the Pipes client's error does not)?
+        reported = reported_failure(context)
+        if reported is None:
+            raise
+        raise dg.Failure(description=f"{config.control_key}: {reported}") from None
+    outcome = read_outcome(invocation)
     decision = str(outcome.metadata["decision"])
     message = str(outcome.metadata["message"])
+    failed_at = datetime.fromisoformat(config.failed_at) if config.failed_at else None
     if decision == RETRY:
-        client.reset_for_retry(config.config_id, message)
+        applied = client.reset_for_retry(config.config_id, message, failed_at)
     elif decision == REVIEW:
-        client.mark_for_review(config.config_id, message)
+        applied = client.mark_for_review(config.config_id, message, failed_at)
     else:
         raise dg.Failure(description=f"unknown retry decision {decision!r}")
-    history = client.get_history(config.config_id)
-    if history:
-        client.update_metadata(
-            history[-1]["metadata_id"],
-            retry_decision=decision,
-            retry_confidence=float(outcome.metadata["confidence"]),
+    if applied:
+        history = client.get_history(config.config_id)
+        if history:
+            client.update_metadata(
+                history[-1]["metadata_id"],
+                retry_decision=decision,
+                retry_confidence=float(outcome.metadata["confidence"]),
+            )
+        context.log.info(f"{config.control_key}: {message}")
+    else:
+        context.log.warning(
+            f"{config.control_key}: not applied ({decision}): the table is no longer at the "
+            "failure analysed (retried, loaded or reset meanwhile)"
         )
-    context.log.info(f"{config.control_key}: {message}")
-    return dg.MaterializeResult(metadata={**outcome.metadata, "control_key": config.control_key})
+    return dg.MaterializeResult(
+        metadata={**outcome.metadata, "control_key": config.control_key, "applied": applied}
+    )

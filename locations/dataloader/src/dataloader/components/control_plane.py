@@ -20,6 +20,7 @@ from dataloader.sensors.landing_table import build_landing_table_monitor
 from dataloader.sensors.longqueued import build_longqueued_monitor
 from dataloader.sensors.longrunning import build_longrunning_monitor
 from dataloader.sensors.master import build_master_sensor
+from dataloader.sensors.run_outcomes import build_run_outcome_sensors
 from dataloader.settings import (
     ComputeBackend,
     DatabricksSettings,
@@ -63,6 +64,7 @@ class DataloaderControlPlane(dg.Component, dg.Model, dg.Resolvable):
                 build_longrunning_monitor(self.longrunning_monitor, status),
                 build_failed_monitor(self.failed_monitor, status),
                 build_landing_table_monitor(self.landing_table_monitor, status),
+                *build_run_outcome_sensors(status),
             ],
             resources=self.resources(environment),
         )
@@ -75,8 +77,15 @@ class DataloaderControlPlane(dg.Component, dg.Model, dg.Resolvable):
     def resources(self, environment: Environment) -> dict[str, object]:
         """Resource implementations for ``environment``; the keys never change."""
         local = environment.is_local
+        retries = {
+            "max_retries": self.failed_monitor.max_retries,
+            "backoff_minutes": self.failed_monitor.backoff_minutes,
+            "max_backoff_minutes": self.failed_monitor.max_backoff_minutes,
+        }
         if local:
-            lakebase: LakebaseResource = LocalLakebaseResource(port=self.local_postgres_port)
+            lakebase: LakebaseResource = LocalLakebaseResource(
+                port=self.local_postgres_port, **retries
+            )
         else:
             lakebase = LakebaseResource(
                 host=dg.EnvVar("LAKEBASE_HOST"),
@@ -85,6 +94,7 @@ class DataloaderControlPlane(dg.Component, dg.Model, dg.Resolvable):
                 user=dg.EnvVar("LAKEBASE_USER"),
                 password=dg.EnvVar("LAKEBASE_PASSWORD"),
                 sslmode="require",
+                **retries,
             )
         backend = self.compute_backend(environment)
         if backend == "databricks":
@@ -120,8 +130,9 @@ class DataloaderControlPlane(dg.Component, dg.Model, dg.Resolvable):
         landing = self.landing_table_monitor
         repository = StagingRepositoryResource(
             path=landing.repository_path,
+            remote_url="" if local else dg.EnvVar("STAGING_REPOSITORY_URL"),
+            branch=landing.branch,
             models_dir=landing.models_dir,
-            push=landing.push,
         )
         return {
             "lakebase": lakebase,

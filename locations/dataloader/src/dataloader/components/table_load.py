@@ -13,7 +13,7 @@ import dagster as dg
 from croniter import croniter
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from dataloader.connection_settings import secret_keys, secret_keys_message
+from dataloader.connection_settings import reject_credentials
 from dataloader.sensors.registrations import registration_metadata
 from lakebase import TableRegistration
 from platform_config import current_environment
@@ -87,12 +87,20 @@ class TableLoad(dg.Component, dg.Model, dg.Resolvable):
     @field_validator("db_config_value")
     @classmethod
     def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if secrets := secret_keys(value):
-            raise ValueError(secret_keys_message(secrets))
+        reject_credentials("db_config_value", value)
         missing = [k for k in ("host", "database") if k not in value]
         if missing:
             raise ValueError(f"db_config_value is missing {', '.join(missing)}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets_anywhere(cls, data: Any) -> Any:
+        """Credentials in any attribute (``db_kv_scope: "user:pw"``, a URI...) are refused."""
+        if isinstance(data, dict):
+            rest = {k: v for k, v in data.items() if k != "db_config_value"}
+            reject_credentials("the table load", rest)
+        return data
 
     @model_validator(mode="after")
     def _incremental_needs_column(self) -> "TableLoad":

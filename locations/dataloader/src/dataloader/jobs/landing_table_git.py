@@ -1,8 +1,10 @@
 """``landing_table_git_job``: writes staging schema files for newly loaded tables into git.
 
 One YAML file per table (a dbt ``sources`` entry with its columns and types) under
-``<models_dir>/<catalog>/<schema>/<table>.yml``, committed in one commit; only then are the
-tables marked ``staging_model_processed``.
+``<models_dir>/<catalog>/<schema>/<table>.yml``, committed in one commit. With a remote
+(npd / prod: ``STAGING_REPOSITORY_URL``) the job clones or fetches it, rebases onto it and
+pushes; the tables are marked ``staging_model_processed`` only once the push succeeded, so
+a failed push leaves them for the next run (its commit is rebased and pushed then).
 """
 
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from dataloader.resources.catalog import DestinationCatalogResource
 from dataloader.resources.lakebase import LakebaseResource
@@ -20,35 +23,102 @@ LANDING_JOB_NAME = "landing_table_git_job"
 LANDING_OP = "write_landing_schemas"
 
 
+class GitError(Exception):
+    """A git command failed; the message names the command and git's own words."""
+
+
 class StagingRepositoryResource(dg.ConfigurableResource):
     """The git repository of downstream models that receives the schema files.
 
-    Without ``path``, a local repository under ``$DAGSTER_HOME/local/staging-models``.
+    ``path`` is the working copy (default: ``$DAGSTER_HOME/local/staging-models``).
+    ``remote_url`` empty: a local repository only (``dg dev``). Otherwise the working copy
+    is a clone of it; git's own credentials (SSH key, credential helper) authenticate.
     """
 
     path: str = ""
+    remote_url: str = ""
+    branch: str = "main"
     models_dir: str = "models/staging"
-    push: bool = False
     author: str = "dataloader <dataloader@localhost>"
+    push_attempts: int = 3
 
     def root(self) -> Path:
         return Path(self.path) if self.path else state_dir("staging-models")
 
-    def git(self, *args: str) -> str:
+    def git(self, *args: str, cwd: Path | None = None) -> str:
         result = subprocess.run(
-            ["git", "-C", str(self.root()), *args], capture_output=True, text=True, check=False
+            ["git", "-C", str(cwd or self.root()), *args],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
-            raise dg.Failure(
-                description=f"git {args[0]} failed in {self.root()}: {result.stderr.strip()}"
-            )
+            raise GitError(f"git {args[0]} failed in {cwd or self.root()}: {result.stderr.strip()}")
         return result.stdout
 
-    def ensure_repository(self) -> None:
-        """Create the repository if the folder has none (the local default)."""
-        if not (self.root() / ".git").exists():
-            self.root().mkdir(parents=True, exist_ok=True)
-            self.git("init", "--quiet")
+    def _identity(self) -> list[str]:
+        name, _, email = self.author.partition(" <")
+        return ["-c", f"user.name={name}", "-c", f"user.email={email.rstrip('>')}"]
+
+    def prepare(self) -> None:
+        """A working copy on ``branch``, up to date with the remote (local commits that a
+        failed push left behind are rebased on top)."""
+        root = self.root()
+        if not (root / ".git").exists():
+            if self.remote_url:
+                root.parent.mkdir(parents=True, exist_ok=True)
+                self.git(
+                    "clone",
+                    "--quiet",
+                    "--branch",
+                    self.branch,
+                    self.remote_url,
+                    str(root),
+                    cwd=root.parent,
+                )
+            else:
+                root.mkdir(parents=True, exist_ok=True)
+                self.git("init", "--quiet", "--initial-branch", self.branch)
+            return
+        if self.remote_url:
+            self.git("reset", "--quiet", "--hard")  # files a crashed run left uncommitted
+            self._sync_with_remote()
+
+    def _sync_with_remote(self) -> None:
+        self.git("fetch", "--quiet", "origin", self.branch)
+        try:
+            self.git(*self._identity(), "rebase", "--quiet", f"origin/{self.branch}")
+        except GitError:
+            self.git("rebase", "--abort")
+            raise
+
+    def commit(self, files: list[str], message: str) -> bool:
+        """Commit ``files`` if they changed; returns whether a commit was made."""
+        self.git("add", "--", *files)
+        if not self.git("status", "--porcelain", "--", *files).strip():
+            return False
+        self.git(*self._identity(), "commit", "--quiet", "-m", message, "--", *files)
+        return True
+
+    def unpushed(self) -> int:
+        """Local commits the remote does not have yet."""
+        if not self.remote_url:
+            return 0
+        return int(self.git("rev-list", "--count", f"origin/{self.branch}..HEAD").strip())
+
+    def publish(self) -> None:
+        """Push, rebasing onto whatever was pushed meanwhile (bounded, with backoff)."""
+        if not self.remote_url:
+            return
+        for attempt in Retrying(
+            retry=retry_if_exception_type(GitError),
+            stop=stop_after_attempt(self.push_attempts),
+            wait=wait_exponential(multiplier=0.5, max=5),
+            reraise=True,
+        ):
+            with attempt:
+                self._sync_with_remote()
+                self.git("push", "--quiet", "origin", f"HEAD:{self.branch}")
 
 
 class LandingSchemasConfig(dg.Config):
@@ -90,8 +160,12 @@ def write_landing_schemas(
     staging_repository: StagingRepositoryResource,
 ) -> dg.Output[list[str]]:
     client = lakebase.get_client()
-    staging_repository.ensure_repository()
-    root = staging_repository.root()
+    repository = staging_repository
+    try:
+        repository.prepare()
+    except GitError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    root = repository.root()
     written: list[str] = []
     processed: list[int] = []
     for config_id in config.config_ids:
@@ -108,7 +182,7 @@ def write_landing_schemas(
             context.log.error(f"{table.control_key}: cannot read its schema: {exc}")
             continue
         relative = (
-            Path(staging_repository.models_dir)
+            Path(repository.models_dir)
             / table.destination_catalog
             / table.destination_schema_name
             / f"{table.destination_table_name}.yml"
@@ -118,28 +192,24 @@ def write_landing_schemas(
         target.write_text(yaml.safe_dump(schema_document(table, columns), sort_keys=False))
         written.append(str(relative))
         processed.append(config_id)
-    if written:
-        staging_repository.git("add", "--", *written)
-        if staging_repository.git("status", "--porcelain", "--", *written).strip():
-            staging_repository.git(
-                "-c",
-                f"user.name={staging_repository.author.split(' <')[0]}",
-                "-c",
-                f"user.email={staging_repository.author.split('<')[-1].rstrip('>')}",
-                "commit",
-                "--quiet",
-                "-m",
-                f"Add staging schemas for {len(written)} landed table(s)",
-                "--",
-                *written,
-            )
-        if staging_repository.push:
-            staging_repository.git("push", "--quiet")
+    try:
+        if written:
+            repository.commit(written, f"Add staging schemas for {len(written)} landed table(s)")
+        if repository.unpushed():
+            repository.publish()
+    except GitError as exc:
+        # Nothing is marked processed: the next run rebases this commit and pushes it.
+        raise dg.Failure(
+            description=f"schema files committed locally but not published: {exc}",
+            metadata={"files": written},
+        ) from None
     client.mark_staging_processed(processed)
     context.log.info(f"wrote {len(written)} schema file(s): {', '.join(written) or 'none'}")
     return dg.Output(written, metadata={"files": written, "tables": len(processed)})
 
 
-@dg.job(name=LANDING_JOB_NAME, description="Writes and commits schema files for landed tables.")
+@dg.job(
+    name=LANDING_JOB_NAME, description="Writes, commits and pushes schema files for landed tables."
+)
 def landing_table_git_job() -> None:
     write_landing_schemas()

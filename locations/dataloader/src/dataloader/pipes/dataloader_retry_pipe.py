@@ -6,7 +6,7 @@ rule-based classifier as its fallback, or the rules alone (``advisor: rules``).
 
 import os
 
-from pipes_session import open_session, report_failure
+from pipes_session import open_session, report_failure, run_main
 
 from retry_advisor import FailureContext, build_advisor
 
@@ -23,7 +23,6 @@ def main() -> None:
             )
         except ValueError as exc:
             report_failure(pipes, str(exc))
-            return
         advice = advisor.advise(
             FailureContext(
                 error_message=params["error_message"],
@@ -48,4 +47,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -6,7 +6,10 @@ Pipes' defaults apply. Imported by sibling scripts: Databricks runs them from a 
 """
 
 import os
+import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import NoReturn
 
 from dagster_pipes import (
     PipesCliArgsParamsLoader,
@@ -15,6 +18,11 @@ from dagster_pipes import (
     PipesDbfsMessageWriter,
     open_dagster_pipes,
 )
+
+
+class ReportedFailure(Exception):
+    """A failure the script reports word for word (a bad input): the orchestrator reads it
+    from the Pipes ``closed`` message, and the script exits non-zero."""
 
 
 def on_databricks() -> bool:
@@ -31,7 +39,16 @@ def open_session() -> AbstractContextManager[PipesContext]:
     return open_dagster_pipes()
 
 
-def report_failure(pipes: PipesContext, error: str) -> None:
-    """Hand a bad-input error to the orchestrator word for word (see pipes_outcome)."""
+def report_failure(pipes: PipesContext, error: str) -> NoReturn:
+    """Hand ``error`` to the orchestrator (see ``pipes_outcome``) and fail the script."""
     pipes.log.error(error)
-    pipes.report_custom_message({"outcome": "failed", "error": error})
+    raise ReportedFailure(error)
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Run a script's ``main``: exit 1 on a reported failure (the Databricks task fails
+    too, so its own run history is honest), without a second traceback."""
+    try:
+        main()
+    except ReportedFailure:
+        sys.exit(1)

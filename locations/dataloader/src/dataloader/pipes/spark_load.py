@@ -72,12 +72,23 @@ def load_with_spark(params: dict[str, Any]) -> dict[str, Any]:
         f"`{params[k].replace('`', '``')}`"
         for k in ("destination_catalog", "destination_schema_name", "destination_table_name")
     )
+    # The commit names the claim it was made for: Delta's history links back to Lakebase.
     frame.write.format("delta").mode("append" if incremental else "overwrite").option(
         "overwriteSchema", str(not incremental).lower()
-    ).saveAsTable(target)
-    rows = frame.count()
+    ).option("userMetadata", f"dataloader claim {params.get('metadata_id')}").saveAsTable(target)
+    from delta.tables import DeltaTable  # pyright: ignore[reportMissingImports]
+
+    metrics = DeltaTable.forName(spark, target).history(1).collect()[0]["operationMetrics"]
+    rows = int(metrics.get("numOutputRows", 0))
     watermark = watermark_before
     if column:
         top = spark.table(target).agg(functions.max(column)).collect()[0][0]
         watermark = None if top is None else str(top)
-    return {"rows_loaded": rows, "watermark": watermark, "destination": target}
+    # The source's rows for the same query, read again: the rows_match_source check.
+    source_rows = frame.count()
+    return {
+        "rows_loaded": rows,
+        "watermark": watermark,
+        "source_rows": source_rows,
+        "destination": target,
+    }

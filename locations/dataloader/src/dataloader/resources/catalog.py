@@ -4,26 +4,15 @@ In production a Databricks SQL warehouse answers ``DESCRIBE TABLE``; locally the
 tables of the local lakehouse are read directly.
 """
 
-import re
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
 
+from lakebase.validation import check_identifier
 from local_services import state_dir
 
 Column = tuple[str, str]
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def check_identifier(field: str, value: str) -> str:
-    """``value`` if it is a plain identifier; names become paths and SQL, so nothing else."""
-    if not _IDENTIFIER.fullmatch(value):
-        raise ValueError(
-            f"{field} {value!r} is not a plain identifier: use letters, digits and _ only, "
-            "not starting with a digit"
-        )
-    return value
 
 
 class DestinationCatalogResource(dg.ConfigurableResource):

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import dagster as dg
 
+from dataloader.resources.databricks_submission import submit_args, submit_task
+
 PIPES_DIR = Path(__file__).resolve().parents[1] / "pipes"
 DATABRICKS_RUN_URL = "Databricks Job Run URL"
 
@@ -26,7 +28,9 @@ class PipesComputeResource(dg.ConfigurableResource):
     token: str | None = None
     cluster_id: str | None = None
     scripts_path: str = "/Workspace/Repos/dataloader/pipes"
-    wheels: list[str] = []  # workspace/volume paths of the shared packages' wheels
+    # Workspace/volume paths of the wheels the scripts import (lakebase, table_loader,
+    # retry_advisor): built from the lock by scripts/build-databricks-wheels.
+    wheels: list[str] = []
     # subprocess
     env: dict[str, str] = {}
 
@@ -35,11 +39,13 @@ class PipesComputeResource(dg.ConfigurableResource):
         context: dg.AssetExecutionContext | dg.OpExecutionContext,
         script: str,
         extras: Mapping[str, Any],
+        work_id: str,
     ) -> dg.PipesClientCompletedInvocation:
+        """Run ``script`` for one work item (``work_id``: a claim, a failure to analyse)."""
         if not (PIPES_DIR / script).is_file():
             raise dg.DagsterInvariantViolationError(f"no pipes script {script} in {PIPES_DIR}")
         if self.backend == "databricks":
-            return self._run_on_databricks(context, script, extras)
+            return self._run_on_databricks(context, script, extras, work_id)
         return dg.PipesSubprocessClient(env=self.env or None).run(
             context=context,
             command=[sys.executable, str(PIPES_DIR / script)],
@@ -51,16 +57,17 @@ class PipesComputeResource(dg.ConfigurableResource):
         context: dg.AssetExecutionContext | dg.OpExecutionContext,
         script: str,
         extras: Mapping[str, Any],
+        work_id: str,
     ) -> dg.PipesClientCompletedInvocation:
-        missing = [
-            name
-            for name, value in [
-                ("workspace_url (DATABRICKS_WORKSPACE_URL)", self.workspace_url),
-                ("cluster_id (DATABRICKS_CLUSTER_ID)", self.cluster_id),
+        if not (self.workspace_url and self.cluster_id):
+            missing = [
+                name
+                for name, value in [
+                    ("workspace_url (DATABRICKS_WORKSPACE_URL)", self.workspace_url),
+                    ("cluster_id (DATABRICKS_CLUSTER_ID)", self.cluster_id),
+                ]
+                if not value
             ]
-            if not value
-        ]
-        if missing:
             raise dg.DagsterInvariantViolationError(
                 f"the databricks compute back-end needs {' and '.join(missing)}"
             )
@@ -75,24 +82,20 @@ class PipesComputeResource(dg.ConfigurableResource):
         client = PipesDatabricksClient(
             client=WorkspaceClient(host=self.workspace_url, token=self.token)
         )
-        task = jobs.SubmitTask.from_dict(
-            {
-                "task_key": "dataloader_task",
-                "spark_python_task": {
-                    "python_file": f"{self.scripts_path.rstrip('/')}/{script}",
-                    "source": "WORKSPACE",
-                },
-                "existing_cluster_id": self.cluster_id,
-                "timeout_seconds": self.timeout_seconds,
-                "libraries": [
-                    {"pypi": {"package": "dagster-pipes"}},
-                    *({"whl": wheel} for wheel in self.wheels),
-                ],
-            }
+        task = submit_task(
+            script,
+            scripts_path=self.scripts_path,
+            cluster_id=self.cluster_id,
+            timeout_seconds=self.timeout_seconds,
+            wheels=self.wheels,
         )
-        # The run name carries the Dagster run id: the link from Databricks back to Dagster.
-        submit_args = {
-            "run_name": f"dagster:{context.run.run_id}",
-            "timeout_seconds": self.timeout_seconds,
-        }
-        return client.run(context=context, task=task, extras=dict(extras), submit_args=submit_args)
+        run = context.run
+        arguments = submit_args(
+            run.run_id, run.root_run_id or run.run_id, work_id, self.timeout_seconds
+        )
+        return client.run(
+            context=context,
+            task=jobs.SubmitTask.from_dict(task),
+            extras=dict(extras),
+            submit_args=dict(arguments),
+        )

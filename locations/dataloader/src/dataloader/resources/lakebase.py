@@ -1,16 +1,19 @@
 """The ``lakebase`` resource: the control database, remote in production, local on a laptop."""
 
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 import dagster as dg
 from psycopg.conninfo import make_conninfo
 
-from lakebase import LakebaseClient, apply_migrations
+from lakebase import LakebaseClient, RetryPolicy, apply_migrations, utc_now
+from lakebase.client import Clock
 
 
 class LakebaseResource(dg.ConfigurableResource):
-    """Postgres connection settings of Lakebase (``LAKEBASE_*`` variables in production).
+    """Postgres connection settings of Lakebase (``LAKEBASE_*`` variables in production),
+    and the retry policy every failure write applies (from the control plane's YAML).
 
     Production schemas are migrated by ``lakebase-migrate``, not by the resource.
     """
@@ -21,6 +24,10 @@ class LakebaseResource(dg.ConfigurableResource):
     user: str = "postgres"
     password: str | None = None
     sslmode: str = "prefer"
+    connect_timeout_seconds: int = 10
+    max_retries: int = 3
+    backoff_minutes: float = 15
+    max_backoff_minutes: float = 360
 
     def conninfo(self) -> str:
         return make_conninfo(
@@ -30,12 +37,24 @@ class LakebaseResource(dg.ConfigurableResource):
             user=self.user,
             password=self.password or None,
             sslmode=self.sslmode,
-            connect_timeout=10,
+            connect_timeout=self.connect_timeout_seconds,
             application_name="dagster-dataloader",
         )
 
+    def make_client(self, clock: Clock = utc_now) -> LakebaseClient:
+        return LakebaseClient(
+            self.conninfo(),
+            clock=clock,
+            policy=RetryPolicy(
+                max_retries=self.max_retries,
+                base_delay=timedelta(minutes=self.backoff_minutes),
+                max_delay=timedelta(minutes=self.max_backoff_minutes),
+            ),
+            connect_timeout=self.connect_timeout_seconds,
+        )
+
     def get_client(self) -> LakebaseClient:
-        return LakebaseClient(self.conninfo())
+        return self.make_client()
 
 
 class LocalLakebaseResource(LakebaseResource):

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
+from dataloader.assets.table_load import TABLE_LOAD_KEY
 from dataloader.links import run_id_from_url
+from dataloader.partitions import table_event
 from dataloader.resources.lakebase import LakebaseResource
 from dataloader.settings import LongRunningSettings
 from lakebase import Status
@@ -33,13 +35,14 @@ def build_longrunning_monitor(
         context: dg.SensorEvaluationContext, lakebase: LakebaseResource
     ) -> dg.SensorResult:
         client = lakebase.get_client()
-        cancelled = []
+        events = []
         for table in client.get_long_running(threshold):
-            # Fail the row first: the run's own failure handler then finds it no longer
-            # In Progress and keeps this message.
-            if not client.fail_table(table.config_id, message, expected=Status.IN_PROGRESS):
+            # Fail the row first, under the run's claim: the run's own failure handling then
+            # finds its claim no longer running and keeps this message.
+            if not client.record_load_failure(
+                table.config_id, table.claim_metadata_id, message, expected=[Status.IN_PROGRESS]
+            ):
                 continue
-            cancelled.append(table.control_key)
             run_id = run_id_from_url(table.last_dagster_run)
             run = context.instance.get_run_by_id(run_id) if run_id else None
             if run is None:
@@ -47,8 +50,13 @@ def build_longrunning_monitor(
             elif not run.is_finished:
                 context.instance.run_coordinator.cancel_run(run.run_id)
                 context.log.warning(f"{table.control_key}: cancelled run {run.run_id}")
-        if not cancelled:
+            events.append(
+                table_event(
+                    TABLE_LOAD_KEY, table.control_key, message, run_id=run.run_id if run else ""
+                )
+            )
+        if not events:
             return dg.SensorResult(skip_reason="no load exceeds the timeout")
-        return dg.SensorResult(skip_reason=f"{message}: {', '.join(cancelled)}")
+        return dg.SensorResult(asset_events=[e for e in events if e is not None])
 
     return longrunning_monitor

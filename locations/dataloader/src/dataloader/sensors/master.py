@@ -1,13 +1,21 @@
-"""``master_sensor``: claims tables that are due and starts one load run per table."""
+"""``master_sensor``: claims tables that are due and starts one load run per table.
+
+Each tick also gives back claims whose run never came (a crash between the claim's commit
+and the run's creation) once ``orphan_grace_minutes`` have passed, without spending a
+retry, and keeps the asset's partitions in step with ``table_control``.
+"""
+
+from datetime import timedelta
 
 import dagster as dg
 
 from dataloader.assets.table_load import TABLE_LOAD_KEY, TABLE_LOAD_OP
-from dataloader.connection_settings import secret_keys, secret_keys_message
+from dataloader.partitions import ensure_partitions, remove_partitions, table_event
 from dataloader.resources.lakebase import LakebaseResource
 from dataloader.sensors.registrations import sync_declared_tables
 from dataloader.settings import MasterSensorSettings
-from lakebase import QueuedLoad, Status
+from dataloader.tags import CONFIG_ID_TAG, CONTROL_KEY_TAG, METADATA_ID_TAG, runs_of_claim
+from lakebase import LakebaseClient, QueuedLoad
 
 
 def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
@@ -34,12 +42,31 @@ def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=f"load:{table.config_id}:{queued.metadata_id}",
         run_config={"ops": {TABLE_LOAD_OP: {"config": config}}},
+        partition_key=table.control_key,
         tags={
-            "dataloader/control_key": table.control_key,
-            "dataloader/config_id": str(table.config_id),
-            "dataloader/metadata_id": str(queued.metadata_id),
+            CONTROL_KEY_TAG: table.control_key,
+            CONFIG_ID_TAG: str(table.config_id),
+            METADATA_ID_TAG: str(queued.metadata_id),
         },
     )
+
+
+def orphan_message(grace_minutes: int) -> str:
+    return f"Released - no Dagster run was created for the claim within {grace_minutes} minutes"
+
+
+def release_orphaned_claims(
+    instance: dg.DagsterInstance, client: LakebaseClient, grace_minutes: int
+) -> list[str]:
+    """Give back the claims ``Queued`` for over ``grace_minutes`` that have no run."""
+    message = orphan_message(grace_minutes)
+    released = []
+    for table in client.get_long_queued(timedelta(minutes=grace_minutes)):
+        if runs_of_claim(instance, table.claim_metadata_id):
+            continue
+        if client.release_orphaned_claim(table.config_id, table.claim_metadata_id, message):
+            released.append(table.control_key)
+    return released
 
 
 def build_master_sensor(
@@ -59,20 +86,44 @@ def build_master_sensor(
         context: dg.SensorEvaluationContext, lakebase: LakebaseResource
     ) -> dg.SensorResult:
         client = lakebase.get_client()
-        sync_declared_tables(client, context.repository_def, context.log)
-        claimed = client.claim_ready_tables(settings.batch_size)
-        runnable = []
-        for queued in claimed:
-            # Run config is visible in the UI: a row with credentials in it never gets one.
-            if secrets := secret_keys(queued.table.db_config_value):
-                message = secret_keys_message(secrets)
-                client.fail_table(queued.table.config_id, message, expected=Status.QUEUED)
-                context.log.error(f"{queued.table.control_key}: {message}")
-            else:
-                runnable.append(queued)
-        if not runnable:
+        instance = context.instance
+        synced = sync_declared_tables(client, context.repository_def, context.log)
+        if synced is not None:
+            keys = client.get_control_keys()
+            ensure_partitions(instance, keys)
+            remove_partitions(instance, keep=keys)
+        released = release_orphaned_claims(instance, client, settings.orphan_grace_minutes)
+        batch = client.claim(settings.batch_size)
+        ensure_partitions(
+            instance,
+            [q.table.control_key for q in batch.queued]
+            + [r.control_key for r in batch.rejected]
+            + released,
+        )
+        events = [
+            table_event(TABLE_LOAD_KEY, key, orphan_message(settings.orphan_grace_minutes))
+            for key in released
+        ]
+        for rejected in batch.rejected:
+            context.log.error(f"{rejected.control_key}: not queued: {rejected.message}")
+            events.append(
+                table_event(
+                    TABLE_LOAD_KEY,
+                    rejected.control_key,
+                    "Failed before queueing (flagged for review)",
+                    message=rejected.message,
+                )
+            )
+        if released:
+            context.log.warning(f"released orphaned claims of {', '.join(released)}")
+        observations = [e for e in events if e is not None]
+        if not batch.queued and not observations:
             return dg.SensorResult(skip_reason="no table is due")
-        context.log.info(f"queued {', '.join(q.table.control_key for q in runnable)}")
-        return dg.SensorResult(run_requests=[table_load_run_request(q) for q in runnable])
+        if batch.queued:
+            context.log.info(f"queued {', '.join(q.table.control_key for q in batch.queued)}")
+        return dg.SensorResult(
+            run_requests=[table_load_run_request(q) for q in batch.queued],
+            asset_events=observations,
+        )
 
     return master_sensor

@@ -1,7 +1,9 @@
 """Table loads declared in YAML (``TableLoad`` components) travel as definitions metadata.
 
 Each ``TableLoad`` instance adds one metadata entry to the location's definitions; the
-master sensor reads them from its repository and syncs them into ``table_control``.
+master sensor reads them from its repository and syncs them into ``table_control``. An
+entry that does not parse is reported and makes the sync incomplete: then no table is
+deactivated (nor when the set is empty), so a broken load never switches every table off.
 """
 
 import logging
@@ -21,24 +23,39 @@ def registration_metadata(registration: TableRegistration) -> dict[str, dg.Metad
     }
 
 
-def declared_registrations(repository: dg.RepositoryDefinition | None) -> list[TableRegistration]:
+def declared_registrations(
+    repository: dg.RepositoryDefinition | None,
+) -> tuple[list[TableRegistration], list[str]]:
+    """The registrations declared, and the entries that could not be read."""
     if repository is None:
-        return []
+        return [], []
     registrations = []
+    errors = []
     for key, value in sorted((repository.metadata or {}).items()):
+        if not key.startswith(METADATA_PREFIX):
+            continue
         data = value.value if isinstance(value, dg.JsonMetadataValue) else None
-        if key.startswith(METADATA_PREFIX) and isinstance(data, Mapping):
+        try:
+            if not isinstance(data, Mapping):
+                raise TypeError("not a JSON object")
             registrations.append(TableRegistration(**{str(k): v for k, v in data.items()}))
-    return registrations
+        except TypeError as exc:
+            errors.append(f"{key.removeprefix(METADATA_PREFIX)}: {exc}")
+    return registrations, errors
 
 
 def sync_declared_tables(
     client: LakebaseClient, repository: dg.RepositoryDefinition | None, log: logging.Logger
 ) -> SyncResult | None:
-    result = client.sync_registrations(REGISTRATION_SOURCE, declared_registrations(repository))
+    registrations, unreadable = declared_registrations(repository)
+    result = client.sync_registrations(REGISTRATION_SOURCE, registrations, complete=not unreadable)
     if result is not None:
         log.info(
             f"synced {len(result.registered)} YAML table registration(s) into table_control; "
             f"deactivated: {', '.join(result.deactivated) or 'none'}"
         )
+        for error in [*unreadable, *result.errors]:
+            log.error(f"YAML table registration not applied: {error}")
+        if result.held_back:
+            log.warning(result.held_back)
     return result

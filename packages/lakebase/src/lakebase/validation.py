@@ -1,0 +1,133 @@
+"""What a ``table_control`` row must hold before a load may be queued for it.
+
+Rows are written by YAML components, by SQL and by older code, so the claim checks each row
+on its own: a row that fails a check ends ``Failed`` with the column and value named, and the
+rest of the batch goes on. Credentials are looked for recursively, by key pattern, inside
+JSON strings and in connection URIs: run config (and so Dagster's storage) must never see one.
+"""
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from croniter import croniter
+
+# Keys that name a credential: password, db_password, passwd, pwd, clientSecret, api_key,
+# access_token, private-key, credentials, ...
+CREDENTIAL_KEY = re.compile(
+    r"pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential",
+    re.IGNORECASE,
+)
+# scheme://user:password@host
+_URI_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SUPPORTED_DB_TYPES = ("mysql", "oracle", "postgres", "postgresql", "sqlserver")
+_REQUIRED_TEXT = (
+    "control_key",
+    "source_schema_name",
+    "source_table_name",
+    "destination_catalog",
+    "destination_schema_name",
+    "destination_table_name",
+    "db_type",
+)
+_JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}
+_IDENTIFIER_COLUMNS = ("destination_catalog", "destination_schema_name", "destination_table_name")
+
+
+def credential_paths(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` holds a credential: dotted key paths, sorted (empty when clean)."""
+    return sorted(set(_credential_paths(value, path)))
+
+
+def _credential_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if CREDENTIAL_KEY.search(str(key)) and item not in (None, ""):
+                yield here
+            else:
+                yield from _credential_paths(item, here)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _credential_paths(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        if _URI_PASSWORD.search(value):
+            yield path or "<value>"
+        elif value.lstrip()[:1] in ("{", "["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                return
+            yield from _credential_paths(parsed, path)
+
+
+def credentials_message(field: str, paths: list[str]) -> str:
+    """The error for credentials found in ``field``: names the keys, never the values."""
+    return (
+        f"{field} must not hold {', '.join(paths)}: put credentials in the secret scope "
+        "named by db_kv_scope"
+    )
+
+
+def check_identifier(field: str, value: str) -> str:
+    """``value`` if it is a plain identifier; names become paths and SQL, so nothing else."""
+    if not _IDENTIFIER.fullmatch(value):
+        raise ValueError(
+            f"{field} {value!r} is not a plain identifier: use letters, digits and _ only, "
+            "not starting with a digit"
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def row_problem(row: Mapping[str, Any]) -> str | None:
+    """Why ``row`` cannot be loaded (one message naming the column and value), or ``None``."""
+    for column in _REQUIRED_TEXT:
+        value = row.get(column)
+        if not isinstance(value, str) or not value.strip():
+            return f"{column} must be a non-empty text, got {_shown(value)}"
+    if "..." in row["control_key"] or any(ord(c) < 32 for c in row["control_key"]):
+        return f"control_key {_shown(row['control_key'])} holds '...' or a control character"
+    config = row.get("db_config_value")
+    paths = credential_paths(config)
+    if paths:
+        return credentials_message("db_config_value", paths)
+    if not isinstance(config, Mapping):
+        return (
+            "db_config_value must be a JSON object with host and database, "
+            f"got a JSON {_JSON_TYPES.get(type(config), 'null')}"
+        )
+    for key in ("host", "database"):
+        if not isinstance(config.get(key), str) or not config[key].strip():
+            return f"db_config_value is missing {key!r} (got {_shown(config.get(key))})"
+    port = config.get("port")
+    numeric = isinstance(port, int) and not isinstance(port, bool)
+    if port is not None and not numeric and not (isinstance(port, str) and port.isdigit()):
+        return f"db_config_value.port must be a number, got {_shown(port)}"
+    if row["db_type"] not in SUPPORTED_DB_TYPES:
+        return (
+            f"db_type {row['db_type']!r} is not supported: use one of "
+            f"{', '.join(SUPPORTED_DB_TYPES)}"
+        )
+    for column in _IDENTIFIER_COLUMNS:
+        try:
+            check_identifier(column, row[column])
+        except ValueError as exc:
+            return str(exc)
+    strategy = row.get("load_strategy")
+    if strategy not in ("full", "incremental"):
+        return f"load_strategy must be 'full' or 'incremental', got {_shown(strategy)}"
+    if strategy == "incremental" and not row.get("incremental_column"):
+        return "incremental_column is empty, but load_strategy is 'incremental'"
+    cron = row.get("cron_schedule")
+    if not isinstance(cron, str) or not croniter.is_valid(cron):
+        return f"cron_schedule {_shown(cron)} is not a valid cron expression (e.g. '0 2 * * *')"
+    if not isinstance(row.get("db_kv_scope", ""), str):
+        return f"db_kv_scope must be a text, got {_shown(row.get('db_kv_scope'))}"
+    return None
