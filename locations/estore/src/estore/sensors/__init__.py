@@ -1,0 +1,1 @@
+"""The estore location's sensors, one module each, named as in the spec."""
