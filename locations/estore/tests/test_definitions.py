@@ -50,3 +50,15 @@ def test_definitions_load_from_the_prepared_state_without_dbt(dbt_state: Path) -
     assert definitions.resolve_job_def("dbt_job") is not None
     assert dbt_state.stat().st_mtime_ns == before
     assert manifest.stat().st_mtime_ns == manifest_before
+
+
+def test_file_feed_and_alerting_sensors_are_defined(estore_defs: dg.Definitions) -> None:
+    repository = estore_defs.get_repository_def()
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    assert {"run_failure_sensor", "sensor_health_sensor", "gcs_new_file_sensor"} <= set(sensors)
+    assert sensors["gcs_new_file_sensor"].minimum_interval_seconds == 300
+    assert sensors["gcs_new_file_sensor"].job_name == "gcs_to_bq_load_job"
+    assert repository.has_job("gcs_to_bq_load_job")
+    assert sensors["run_failure_sensor"].minimum_interval_seconds == 60
+    description = sensors["sensor_health_sensor"].description or ""
+    assert "estore sensor" in description and "3x its interval" in description
