@@ -1,1 +1,1 @@
-"""estore's sensors, one module each."""
+"""The estore location's sensors, one module each, named as in the spec."""
