@@ -162,6 +162,11 @@ class DjangoSimulator:
         with self._lock:
             self._token_generation += 1
 
+    def rotate_signing_key(self) -> None:
+        """Every token issued so far, access and refresh, stops working (clients log in again)."""
+        with self._lock:
+            self._secret = secrets.token_hex(32)
+
     def _claims(self, token: str, kind: str) -> dict[str, Any] | None:
         try:
             claims = jwt.decode(token, self._secret, algorithms=["HS256"])

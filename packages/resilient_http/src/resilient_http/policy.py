@@ -34,8 +34,9 @@ class RetryPolicy:
             raise ValueError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
-        if self.backoff_initial_seconds < 0 or self.backoff_max_seconds < 0:
-            raise ValueError("backoff seconds must be >= 0")
+        for name in ("backoff_initial_seconds", "backoff_max_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     @property
     def max_attempts(self) -> int:
