@@ -107,29 +107,42 @@ class CatalogueChanges(BaseModel):
         """New or removed reports change the definitions (partitions, per-report jobs)."""
         return bool(self.added or self.removed)
 
-    def messages(self) -> list[str]:
+    def lines(self) -> list[tuple[int, str]]:
+        """``(report id, message)`` for every change, added first."""
         lines = [
-            f"Report added: {e.label} with cron '{e.cron}'; it is scheduled from the next "
-            f"evaluation, and its job process_report_{e.report_id} appears after the code "
-            "location reloads."
+            (
+                e.report_id,
+                f"Report added: {e.label} with cron '{e.cron}'; it is scheduled from the next "
+                f"evaluation, and its job process_report_{e.report_id} appears after the code "
+                "location reloads.",
+            )
             for e in self.added
         ]
         lines += [
-            f"Report removed: {e.label} (cron was '{e.cron}'); no further runs are scheduled "
-            f"for it, and process_report_{e.report_id} disappears after the code location "
-            "reloads."
+            (
+                e.report_id,
+                f"Report removed: {e.label} (cron was '{e.cron}'); no further runs are "
+                f"scheduled for it, and process_report_{e.report_id} disappears after the code "
+                "location reloads.",
+            )
             for e in self.removed
         ]
         lines += [
-            f"Cron changed: report {c.report_id} ({c.name}) '{c.old_cron}' -> '{c.new_cron}'; "
-            "the next evaluation uses the new schedule, no restart needed."
+            (
+                c.report_id,
+                f"Cron changed: report {c.report_id} ({c.name}) '{c.old_cron}' -> "
+                f"'{c.new_cron}'; the next evaluation uses the new schedule, no restart needed.",
+            )
             for c in self.cron_changes
         ]
         lines += [
-            f"Name changed: report {n.report_id} '{n.old_name}' -> '{n.new_name}'."
+            (n.report_id, f"Name changed: report {n.report_id} '{n.old_name}' -> '{n.new_name}'.")
             for n in self.name_changes
         ]
         return lines
+
+    def messages(self) -> list[str]:
+        return [text for _, text in self.lines()]
 
     def summary(self, total: int) -> str:
         if not self.any:

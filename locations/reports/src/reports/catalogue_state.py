@@ -26,8 +26,11 @@ class CatalogueState:
     key: str
     management_type: DefsStateManagementType
     project_root: Path
+    folder: Path | None = None  # LOCAL_FILESYSTEM elsewhere than the project (tests, benches)
 
     def local_path(self) -> Path:
+        if self.folder is not None:
+            return self.folder / self.key / "state"
         return get_local_state_path(self.key, self.project_root)
 
     def read(self, instance: dg.DagsterInstance | None = None) -> Catalogue | None:
