@@ -271,20 +271,16 @@ def results_storage(
             report_id=report_id,
             due_time=due_at,
             fireant_job_id=job_id,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             rows=rows,
         )
-    except FabricWriteError as exc:
-        log_json(
-            context.log,
-            "error",
+    except (FabricWriteError, OSError) as exc:
+        raise _fail(
+            context,
             "fabric_write_failed",
-            str(exc),
-            report_id=report_id,
-            due_at=due_at,
+            f"Results of report {report_id} at {due_at.isoformat()} were not stored: {exc}",
             fireant_job_id=job_id,
-        )
-        raise
+        ) from None
     location = f"{written.table_uri}#report_id={report_id}&due_time={due_at.isoformat()}"
     with django_api.client() as api:
         api.update_job(

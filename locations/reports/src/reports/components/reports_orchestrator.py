@@ -22,7 +22,6 @@ from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
 from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
-from reports.runs import report_partitions
 from reports.schedules.unified_report import build_unified_report_schedule
 from reports.scheduling.tick import CatchupLimits
 from reports.scheduling.trigger import TriggerSettings
@@ -117,7 +116,6 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
         shared_job = dg.define_asset_job(
             "process_report_job",
             selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
-            partitions_def=report_partitions,
             description="Processes one report (the partition) for one due time.",
         )
         jobs: list[UnresolvedAssetJobDefinition] = [shared_job]
@@ -144,7 +142,6 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
                 dg.define_asset_job(
                     report_job_name(entry.report_id),
                     selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
-                    partitions_def=report_partitions,
                     description=f"{entry.name} (report {entry.report_id}), cron '{entry.cron}'",
                     tags={"reports/report_id": str(entry.report_id)},
                 )
