@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from report_simulators.catalogue import EVENT_GROUPS, sample_catalogue
-from report_simulators.faults import FaultMiddleware, Faults
+from report_simulators.faults import FaultMiddleware, Faults, env_number
 
 DEFAULT_USERNAME = "orchestrator"
 DEFAULT_PASSWORD = "local-password"  # a local stand-in's login, not a production secret
@@ -52,7 +52,7 @@ class DjangoSimulatorOptions:
         return cls(
             username=env.get("DJANGO_SIM_USERNAME") or DEFAULT_USERNAME,
             password=env.get("DJANGO_SIM_PASSWORD") or DEFAULT_PASSWORD,
-            access_token_seconds=float(env.get("DJANGO_SIM_ACCESS_TOKEN_SECONDS") or 300),
+            access_token_seconds=env_number(env, "DJANGO_SIM_ACCESS_TOKEN_SECONDS", 300.0),
             catalogue_path=Path(catalogue) if catalogue else None,
             faults=Faults.from_env("DJANGO_SIM", env),
         )

@@ -48,8 +48,8 @@ class Faults:
         env = os.environ if env is None else env
         seed = env.get(f"{prefix}_SEED")
         return cls(
-            latency_seconds=_number(env, f"{prefix}_LATENCY_SECONDS", 0.0),
-            failure_rate=_number(env, f"{prefix}_FAILURE_RATE", 0.0),
+            latency_seconds=env_number(env, f"{prefix}_LATENCY_SECONDS", 0.0),
+            failure_rate=env_number(env, f"{prefix}_FAILURE_RATE", 0.0),
             seed=int(seed) if seed else None,
         )
 
@@ -79,7 +79,7 @@ class Faults:
         return None
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def env_number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default

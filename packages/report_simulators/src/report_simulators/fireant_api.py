@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from report_simulators.faults import FaultMiddleware, Faults
+from report_simulators.faults import FaultMiddleware, Faults, env_number
 
 DEFAULT_API_KEY = "local-fireant-key"  # a local stand-in's key, not a production secret
 JOB_TYPES = ("geo", "ring", "box")
@@ -47,7 +47,7 @@ class FireantSimulatorOptions:
         env = os.environ if env is None else env
         return cls(
             api_key=env.get("FIREANT_SIM_API_KEY") or DEFAULT_API_KEY,
-            job_seconds=float(env.get("FIREANT_SIM_JOB_SECONDS") or 2.0),
+            job_seconds=env_number(env, "FIREANT_SIM_JOB_SECONDS", 2.0),
             fail_jobs=_flag(env.get("FIREANT_SIM_FAIL_JOBS")),
             never_complete=_flag(env.get("FIREANT_SIM_NEVER_COMPLETE")),
             faults=Faults.from_env("FIREANT_SIM", env),
