@@ -24,6 +24,8 @@ RESULTS_SCHEMA = pa.schema(
     ]
 )
 BATCH_ROWS = 10_000
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+_encode_json = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(",", ":")).encode
 COMMIT_ATTEMPTS = 5
 
 
@@ -106,7 +108,7 @@ class FabricStore:
             chunk: list[str] = []
             for row in rows:
                 try:
-                    chunk.append(json.dumps(dict(row), sort_keys=True, allow_nan=False))
+                    chunk.append(_encode_json(row if isinstance(row, dict) else dict(row)))
                 except (TypeError, ValueError) as exc:
                     raise FabricWriteError(
                         f"result row {counted[0] + len(chunk)} of report {report_id} at "
@@ -165,15 +167,16 @@ class FabricStore:
         payloads: list[str],
     ) -> pa.RecordBatch:
         n = len(payloads)
+        stamp = pa.timestamp("us", tz="UTC")
         return pa.RecordBatch.from_arrays(
             [
-                pa.array([report_id] * n, pa.int64()),
-                pa.array([due] * n, pa.timestamp("us", tz="UTC")),
-                pa.array([job_id] * n, pa.string()),
-                pa.array([run_id] * n, pa.string()),
+                pa.repeat(pa.scalar(report_id, pa.int64()), n),
+                pa.repeat(pa.scalar(due, stamp), n),
+                pa.repeat(pa.scalar(job_id, pa.string()), n),
+                pa.repeat(pa.scalar(run_id, pa.string()), n),
                 pa.array(range(start, start + n), pa.int64()),
                 pa.array(payloads, pa.string()),
-                pa.array([written_at] * n, pa.timestamp("us", tz="UTC")),
+                pa.repeat(pa.scalar(written_at, stamp), n),
             ],
             schema=RESULTS_SCHEMA,
         )
