@@ -242,15 +242,21 @@ class DjangoAPIClient:
     def find_jobs(
         self, *, report_id: int | None = None, fireant_jobid: str | None = None
     ) -> list[JobRecord]:
-        """Job records filtered by report and/or Fireant job id."""
-        params = {
+        """Job records filtered by report and/or Fireant job id, every page, oldest first."""
+        params: dict[str, Any] | None = {
             k: v
             for k, v in {"report_id": report_id, "fireant_jobid": fireant_jobid}.items()
             if v is not None
         }
-        body = self._json("GET", "/api/jobs/", params=params)
-        entries, _ = _page(body, "GET /api/jobs/")
-        return [self._parse(JobRecord, "GET", "/api/jobs/", entry) for entry in entries]
+        jobs: list[JobRecord] = []
+        path: str | None = "/api/jobs/"
+        for _ in range(MAX_PAGES):
+            if path is None:
+                break
+            entries, path = _page(self._json("GET", path, params=params), "GET /api/jobs/")
+            jobs += [self._parse(JobRecord, "GET", "/api/jobs/", entry) for entry in entries]
+            params = None  # the next link carries them
+        return sorted(jobs, key=lambda job: job.id)
 
     def create_job(
         self,
@@ -278,7 +284,8 @@ class DjangoAPIClient:
         fireant_jobid: str,
         report_modifier_id: int | None = None,
     ) -> JobRecord:
-        """The record of ``fireant_jobid``, created when missing: a rerun never adds a second."""
+        """The record of ``fireant_jobid`` (the oldest, should there be two), created when
+        missing: a rerun never adds a second."""
         for job in self.find_jobs(report_id=report_id, fireant_jobid=fireant_jobid):
             return job
         return self.create_job(
