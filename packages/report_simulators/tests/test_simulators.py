@@ -170,3 +170,17 @@ def test_failure_rate_is_seeded_and_roughly_honoured() -> None:
     again = Faults(failure_rate=0.3, seed=7)
     assert outcomes == [again.decide() for _ in range(1000)]
     assert 200 < outcomes.count("fail") < 400
+
+
+def test_injected_latency_beyond_the_client_timeout_ends_in_api_unavailable() -> None:
+    from report_simulators import DjangoSimulator, serve_in_thread
+
+    simulator = DjangoSimulator(DjangoSimulatorOptions(faults=Faults(latency_seconds=1.0)))
+    policy = RetryPolicy(timeout_seconds=0.2, max_retries=1, backoff_initial_seconds=0.01)
+    with serve_in_thread(simulator.app) as url:
+        client = DjangoAPIClient(url, token=simulator.issue_token(), policy=policy)
+        with client, pytest.raises(ApiUnavailable, match=r"timed out after 0\.2s"):
+            client.get_report(1)
+        patient = DjangoAPIClient(url, token=simulator.issue_token(), policy=FAST)
+        with patient:
+            assert patient.get_report(1).id == 1  # slow, not broken
