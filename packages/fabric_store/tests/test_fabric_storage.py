@@ -106,6 +106,29 @@ def test_concurrent_writers_of_different_reports_all_land(store: FabricStore) ->
     assert store.count_rows() == 1 + 2 + 3 + 4 + 5
 
 
+def test_concurrent_reruns_of_one_key_leave_one_runs_rows(store: FabricStore) -> None:
+    """Two runs racing on the same (report, due time): conflicts are retried, never merged."""
+    _write(store, 99, DUE, _rows(1))
+    start = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def write(run_id: str) -> None:
+        start.wait()
+        try:
+            _write(store, 7, DUE, _rows(4), run_id=run_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(f"run-{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = store.read_report_results(7, DUE)
+    assert errors == []
+    assert len(stored) == 4 and len({r.run_id for r in stored}) == 1
+
+
 def test_naive_due_time_is_refused(tmp_path: Path) -> None:
     store = FabricStore(local_location(tmp_path / "t"))
     with pytest.raises(ValueError, match="timezone-aware"):

@@ -91,10 +91,13 @@ class FabricStore:
     ) -> WriteResult:
         """Replace the rows of (``report_id``, ``due_time``) with ``rows`` in one commit.
 
-        Rows are streamed in batches; if any row cannot be stored (not JSON-serialisable,
-        or the iterable raises) or the storage fails, nothing is committed and
-        ``FabricWriteError`` names the report, due time and cause. Concurrent writers of
-        other keys are retried on commit conflicts.
+        Rows become Arrow batches of ``BATCH_ROWS`` as deltalake writes them (a one-shot
+        iterator is read into a list first, since a commit conflict replays the write). If
+        any row cannot be stored (not JSON, NaN), the iterator raises, or the storage fails,
+        nothing is committed and ``FabricWriteError`` names the report, due time and cause.
+        Commit conflicts with concurrent writers (of this key or others) are retried; of
+        two runs racing on one key, one run's rows remain. ``WriteResult.version`` is the
+        table's version read right after the commit.
         """
         from deltalake import write_deltalake
         from deltalake.exceptions import CommitFailedError
