@@ -23,7 +23,7 @@ from report_simulators import (
 )
 from reports.catalogue_state import CatalogueState
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
-from reports.scheduling.tick import CatchupLimits
+from reports.scheduling.tick import CURSOR_KEY, CatchupLimits
 from reports.scheduling.trigger import TriggerSettings
 from reports.testing import ManualClock
 
@@ -87,9 +87,23 @@ def fabric_storage(tmp_path: Path) -> FabricStorageResource:
 
 
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
+def instance() -> dg.DagsterInstance:
+    """An in-memory instance: SQL run storage (run keys, cursors) without files."""
+    return dg.DagsterInstance.ephemeral()
+
+
+@pytest.fixture(scope="session")
+def _persistent_instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
         yield instance
+
+
+@pytest.fixture
+def persistent_instance(_persistent_instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    """An instance on disk (schedule contexts reach theirs through a reference), wiped."""
+    _persistent_instance.wipe()
+    _persistent_instance.run_storage.set_cursor_values({CURSOR_KEY: ""})
+    return _persistent_instance
 
 
 @pytest.fixture

@@ -149,27 +149,29 @@ def test_invalid_cron_skips_that_report_only(
 
 
 def test_schedule_runs_each_due_time_of_its_interval_once(
-    instance: dg.DagsterInstance, trigger: TriggerSettings, catalogue: CatalogueState
+    persistent_instance: dg.DagsterInstance, trigger: TriggerSettings, catalogue: CatalogueState
 ) -> None:
-    first = keys(schedule_tick(instance, trigger, "2024-01-01T10:00:00"))
+    first = keys(schedule_tick(persistent_instance, trigger, "2024-01-01T10:00:00"))
     assert len(first) == 12 + 1  # every five minutes in the last hour, and the hourly one
-    assert schedule_tick(instance, trigger, "2024-01-01T10:00:00") == []  # same tick again
-    second = keys(schedule_tick(instance, trigger, "2024-01-01T11:00:00"))
+    assert (
+        schedule_tick(persistent_instance, trigger, "2024-01-01T10:00:00") == []
+    )  # same tick again
+    second = keys(schedule_tick(persistent_instance, trigger, "2024-01-01T11:00:00"))
     assert len(second) == 13 and not set(first) & set(second)
 
 
 def test_changing_approach_neither_repeats_nor_misses(
-    instance: dg.DagsterInstance,
+    persistent_instance: dg.DagsterInstance,
     trigger: TriggerSettings,
     clock: ManualClock,
     catalogue: CatalogueState,
 ) -> None:
     clock.set("2024-01-01T10:00:30")
-    by_sensor = keys(sensor_tick(instance, trigger))
+    by_sensor = keys(sensor_tick(persistent_instance, trigger))
     clock.set("2024-01-01T10:20:30")
-    by_sensor += keys(sensor_tick(instance, trigger))
+    by_sensor += keys(sensor_tick(persistent_instance, trigger))
     # switch to the schedule: its first tick picks up exactly what the sensor did not run
-    by_schedule = keys(schedule_tick(instance, trigger, "2024-01-01T11:00:00"))
+    by_schedule = keys(schedule_tick(persistent_instance, trigger, "2024-01-01T11:00:00"))
     assert not set(by_sensor) & set(by_schedule)
     every_five = sorted(k for k in by_sensor + by_schedule if k.startswith("1:"))
     expected = [
@@ -178,7 +180,7 @@ def test_changing_approach_neither_repeats_nor_misses(
     assert every_five == [*expected, "1:2024-01-01T11:00:00+00:00"]
     # and to the pipeline: its first evaluation (on the next hour) continues from there
     clock.set("2024-01-01T12:00:10")
-    by_pipeline, _ = pipeline_tick(instance, trigger, loaded=[1, 2])
+    by_pipeline, _ = pipeline_tick(persistent_instance, trigger, loaded=[1, 2])
     assert not set(keys(by_pipeline)) & set(by_sensor + by_schedule)
     assert len([r for r in by_pipeline if r.tags[REPORT_ID_TAG] == "1"]) == 12
 

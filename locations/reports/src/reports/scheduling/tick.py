@@ -60,12 +60,30 @@ def write_cursor(instance: dg.DagsterInstance, cursor: EvaluationCursor) -> None
 
 
 def requested_run_keys(instance: dg.DagsterInstance, keys: Sequence[str]) -> set[str]:
-    """The subset of ``keys`` some run already carries (any job, any approach)."""
+    """The subset of ``keys`` some run already carries (any job, any approach).
+
+    On SQL run storages (SQLite, Postgres, MySQL) this reads only the run-key tag values
+    through the ``(key, value)`` index of the run tags table, so looking up thousands of
+    keys does not load thousands of runs; other storages go through ``get_runs``.
+    """
+    from dagster._core.storage.runs.schema import RunTagsTable
+    from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
+    from sqlalchemy import select
+
+    storage = instance.run_storage
     found: set[str] = set()
     for index in range(0, len(keys), LOOKUP_CHUNK):
         chunk = list(keys[index : index + LOOKUP_CHUNK])
-        for run in instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: chunk})):
-            found.add(run.tags[RUN_KEY_TAG])
+        if isinstance(storage, SqlRunStorage):
+            query = (
+                select(RunTagsTable.c.value)
+                .where(RunTagsTable.c.key == RUN_KEY_TAG)
+                .where(RunTagsTable.c.value.in_(chunk))
+            )
+            found.update(row["value"] for row in storage.fetchall(query))
+        else:
+            for run in instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: chunk})):
+                found.add(run.tags[RUN_KEY_TAG])
     return found
 
 
