@@ -136,3 +136,14 @@ def test_garbage_answer_raises_naming_the_endpoint(api: DjangoAPIClient) -> None
         assert "expected {data: [...]}" in str(err.value)
     finally:
         server.stop()
+
+
+def test_report_model_names_unnamed_reports_and_wants_integer_ids() -> None:
+    from pydantic import ValidationError
+
+    from django_api import Report
+
+    assert Report.model_validate({"id": 3, "name": " "}).name == "Report 3"
+    for bad_id in ("3", True, 3.5):
+        with pytest.raises(ValidationError):
+            Report.model_validate({"id": bad_id, "name": "x"})

@@ -153,7 +153,7 @@ def test_onelake_location_from_env() -> None:
         "AZURE_TENANT_ID": "tenant",
         "AZURE_CLIENT_ID": "client",
         "AZURE_CLIENT_SECRET": "very-secret",
-        "FABRIC_LAKEHOUSE": "finance.Lakehouse",
+        "FABRIC_LAKEHOUSE_ID": "finance.Lakehouse",
     }
     location = onelake_location_from_env(env)
     assert location.uri == (

@@ -8,7 +8,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Report(BaseModel):
@@ -16,16 +16,23 @@ class Report(BaseModel):
 
     ``cron`` is the raw expression as stored in Django; it is not validated here (a bad cron
     is the scheduler's to reject, per report). ``active=False`` reports are never scheduled.
+    A report without a name is called ``Report <id>``.
     """
 
     model_config = ConfigDict(extra="allow")
 
-    id: int
-    name: str
+    id: int = Field(strict=True)
+    name: str = ""
     cron: str | None = None
     active: bool = True
     event_group: int | None = None
     updated_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _default_name(self) -> "Report":
+        if not self.name.strip():
+            self.name = f"Report {self.id}"
+        return self
 
 
 class CatalogueEntryError(BaseModel):

@@ -66,7 +66,7 @@ ONELAKE_ENV = ("FABRIC_WORKSPACE_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZU
 def onelake_location_from_env(env: Mapping[str, str] | None = None) -> TableLocation:
     """The OneLake table from ``FABRIC_WORKSPACE_ID``, ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
     ``AZURE_CLIENT_SECRET`` and optionally ``AZURE_ACCOUNT_NAME`` (default ``onelake``),
-    ``FABRIC_LAKEHOUSE`` (default ``reports.Lakehouse``), ``FABRIC_TABLE`` (``report_results``).
+    ``FABRIC_LAKEHOUSE_ID`` (default ``reports.Lakehouse``), ``FABRIC_TABLE`` (``report_results``).
     """
     env = os.environ if env is None else env
     missing = [name for name in ONELAKE_ENV if not env.get(name)]
@@ -78,7 +78,7 @@ def onelake_location_from_env(env: Mapping[str, str] | None = None) -> TableLoca
         client_id=env["AZURE_CLIENT_ID"],
         client_secret=env["AZURE_CLIENT_SECRET"],
         account_name=env.get("AZURE_ACCOUNT_NAME") or "onelake",
-        lakehouse=env.get("FABRIC_LAKEHOUSE") or DEFAULT_LAKEHOUSE,
+        lakehouse=env.get("FABRIC_LAKEHOUSE_ID") or DEFAULT_LAKEHOUSE,
         table=env.get("FABRIC_TABLE") or DEFAULT_TABLE,
     )
 
