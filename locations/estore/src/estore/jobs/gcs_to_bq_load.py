@@ -1,0 +1,97 @@
+"""``gcs_to_bq_load_job``: append one landed CSV file to its raw table.
+
+In npd / prod it is dagster-gcp's ``import_gcs_paths_to_bq`` (CSV, autodetect, skip the header,
+``WRITE_APPEND``). Locally the same job appends to DuckDB with the same semantics, atomically
+and at most once per file generation (see ``estore.csv_load``).
+"""
+
+from functools import cache
+from typing import Any
+
+import dagster as dg
+
+from estore.resources.landing import LandingStore
+from estore.resources.warehouse import DuckDBWarehouse
+from platform_config import Environment
+
+JOB_NAME = "gcs_to_bq_load_job"
+BQ_LOAD_JOB_CONFIG = {
+    "source_format": "CSV",
+    "autodetect": True,
+    "skip_leading_rows": 1,
+    "write_disposition": "WRITE_APPEND",
+}
+
+
+class LoadFileConfig(dg.Config):
+    """The file to load and where: one run per file generation."""
+
+    bucket: str
+    key: str
+    generation: str
+    table: str = "estore_raw.events"
+
+
+@dg.op(name="load_csv_file", description="Append one landed CSV file to its raw table.")
+def load_csv_file(
+    context: dg.OpExecutionContext,
+    config: LoadFileConfig,
+    landing: LandingStore,
+    warehouse: DuckDBWarehouse,
+) -> None:
+    source = f"gs://{config.bucket}/{config.key}"
+    with landing.fetched(config.bucket, config.key, config.generation) as path:
+        result = warehouse.load_csv(path, source, config.generation, config.table, context.run_id)
+    if result.already_loaded:
+        context.log.info(f"{source} (generation {config.generation}) was already loaded")
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey(config.table.split(".")),
+            description=f"appended {source}",
+            metadata={
+                "source": source,
+                "generation": config.generation,
+                "rows": result.rows,
+                "already_loaded": result.already_loaded,
+            },
+        )
+    )
+
+
+@dg.op(name="gcs_file_paths", out=dg.Out(list[str]))
+def gcs_file_paths(config: LoadFileConfig) -> list[str]:
+    return [f"gs://{config.bucket}/{config.key}"]
+
+
+@cache
+def gcs_to_bq_load_job(environment: Environment) -> dg.JobDefinition:
+    """The job for ``environment``; one object per environment, shared by every feed."""
+    if environment.is_local:
+
+        @dg.job(name=JOB_NAME, tags={"estore/load": "duckdb"})
+        def local_job() -> None:
+            load_csv_file()
+
+        return local_job
+
+    from dagster_gcp import import_gcs_paths_to_bq
+
+    @dg.job(name=JOB_NAME, tags={"estore/load": "bigquery"})
+    def bigquery_job() -> None:
+        import_gcs_paths_to_bq(gcs_file_paths())
+
+    return bigquery_job
+
+
+def load_run_config(environment: Environment, file: LoadFileConfig) -> dict[str, Any]:
+    """Run config of ``gcs_to_bq_load_job`` for one file in ``environment``."""
+    if environment.is_local:
+        return {"ops": {"load_csv_file": {"config": file.model_dump()}}}
+    return {
+        "ops": {
+            "gcs_file_paths": {"config": file.model_dump()},
+            "import_gcs_paths_to_bq": {
+                "config": {"destination": file.table, "load_job_config": BQ_LOAD_JOB_CONFIG}
+            },
+        }
+    }

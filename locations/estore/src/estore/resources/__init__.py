@@ -1,0 +1,1 @@
+"""estore's resources: the landing bucket and the warehouse it loads into."""

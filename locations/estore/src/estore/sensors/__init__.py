@@ -1,0 +1,1 @@
+"""estore's sensors, one module each."""
