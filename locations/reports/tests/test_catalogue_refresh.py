@@ -116,3 +116,18 @@ def test_a_garbage_answer_is_refused_and_changes_nothing(
     with pytest.raises(DiscoveryFailed, match="no catalogue yet"):
         discover(instance, state, api)
     assert state.read() is None
+
+
+def test_discovery_alerts_go_through_the_platform_sink(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports.alerts import discovery_alerter
+
+    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
+    monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)
+    discovery_alerter("#reports-alerts")("Report discovery failed: GET /api/reports/ (HTTP 503)")
+    (request, _), *_ = httpserver.log
+    body = request.get_json()
+    assert body["kind"] == "reports_discovery" and body["location"] == "reports"
+    assert body["title"].startswith("Report discovery failed")

@@ -42,6 +42,8 @@ def test_the_location_loads_from_its_defs_folder(monkeypatch: pytest.MonkeyPatch
     assert {s.name for s in repository.sensor_defs} == {
         "daily_report_discovery_sensor",
         "report_cron_sensor",  # defs.yaml picks the sensor approach
+        "run_failure_sensor",  # defs/alerting: platform_alerting
+        "sensor_health_sensor",
     }
     assert set(repository.get_top_level_resources()) >= RESOURCE_KEYS
     partitions = repository.assets_defs_by_key[dg.AssetKey("report_data")].partitions_def

@@ -17,6 +17,7 @@ from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDef
 from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
 
 from platform_config import Environment, current_environment
+from reports.alerts import discovery_alerter
 from reports.assets.processing import PROCESSING_ASSETS
 from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
@@ -71,6 +72,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
     catchup_window_seconds: int = 86_400
     max_catchup_runs_per_report: int = 5
     sensors_running: bool = True
+    alert_channel: str = "#reports-alerts"
     local: LocalSettings = LocalSettings()
     defs_state: ResolvedDefsStateConfig = DefsStateConfigArgs(
         management_type=DefsStateManagementType.LOCAL_FILESYSTEM, refresh_if_dev=False
@@ -120,7 +122,12 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
         )
         jobs: list[UnresolvedAssetJobDefinition] = [shared_job]
         sensors = [
-            build_discovery_sensor(state, settings.discovery_sensor_interval_seconds, status)
+            build_discovery_sensor(
+                state,
+                settings.discovery_sensor_interval_seconds,
+                status,
+                alert=discovery_alerter(self.alert_channel),
+            )
         ]
         schedules = []
         approach = settings.scheduling_approach
