@@ -12,15 +12,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from fabric_store import AZURITE_ACCOUNT_KEY as ACCOUNT_KEY
+from fabric_store import AZURITE_ACCOUNT_NAME as ACCOUNT_NAME
 from local_services import ServerProcess, free_port, wait_for_port
 from local_services.network import LOOPBACK
 
 AZURITE_VERSION = "3.37.0"
-ACCOUNT_NAME = "devstoreaccount1"
-# Azurite's well-known development key (published by Microsoft; not a secret).
-ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
 
 
 class AzuriteUnavailable(RuntimeError):
