@@ -10,9 +10,11 @@ import pytest
 
 from report_simulators import DEFAULT_API_KEY, SimulatorControl
 from reports.assets.processing import PROCESSING_ASSETS
+from reports.components.reports_orchestrator import report_jobs
 from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
 from reports.runs import DUE_AT_TAG
+from reports.testing import catalogue_of
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +140,27 @@ def test_a_fabric_write_failure_leaves_no_rows_and_no_completed_record(
     assert "were not stored" in failure_message(result)
     with django_api.client() as api:
         assert [job.status for job in api.find_jobs(report_id=3)][-1] != "completed"
+
+
+def test_a_report_runs_in_its_own_pipeline_job(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    fireant_api: FireantResource,
+    fabric_storage: FabricStorageResource,
+    tmp_path: Path,
+) -> None:
+    resources = {
+        "django_api": django_api,
+        "fireant_api": fireant_api,
+        "fabric_storage": fabric_storage,
+        "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
+    }
+    shared = dg.define_asset_job("process_report_job", selection=PROCESSING_ASSETS)
+    _, job = report_jobs(shared, catalogue_of((5, "Every two minutes", "*/2 * * * *")), resources)
+    assert job.name == "process_report_5" and job.tags["reports/report_id"] == "5"
+    instance.add_dynamic_partitions("reports", ["5"])
+    result = job.execute_in_process(
+        partition_key="5", instance=instance, tags={DUE_AT_TAG: DUE.isoformat()}
+    )
+    assert result.success
+    assert len(fabric_storage.store().read_report_results(5, DUE)) == 1

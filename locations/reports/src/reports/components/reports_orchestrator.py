@@ -120,7 +120,8 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
             description="Processes one report (the partition) for one due time.",
         )
-        jobs: list[UnresolvedAssetJobDefinition] = [shared_job]
+        jobs: list[UnresolvedAssetJobDefinition | dg.JobDefinition] = [shared_job]
+        resources = {**self.resources(environment, settings), "io_manager": ReportRunIOManager()}
         sensors = [
             build_discovery_sensor(
                 state,
@@ -145,16 +146,8 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
                 )
             )
         else:
-            per_report = [
-                dg.define_asset_job(
-                    report_job_name(entry.report_id),
-                    selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
-                    description=f"{entry.name} (report {entry.report_id}), cron '{entry.cron}'",
-                    tags={"reports/report_id": str(entry.report_id)},
-                )
-                for entry in catalogue.reports
-            ]
-            jobs += per_report
+            # the resolved shared job replaces the unresolved one: the copies share its graph
+            jobs = [*report_jobs(shared_job, catalogue, resources)]
             sensors.append(
                 build_report_pipeline_sensor(
                     trigger,
@@ -169,7 +162,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             jobs=jobs,
             sensors=sensors,
             schedules=schedules,
-            resources={**self.resources(environment, settings), "io_manager": ReportRunIOManager()},
+            resources=resources,
             metadata={
                 "reports/scheduling_approach": approach.value,
                 "reports/catalogue_size": len(catalogue.reports),
@@ -221,3 +214,28 @@ def _seconds(value: int) -> Any:
     import datetime as dt
 
     return dt.timedelta(seconds=value)
+
+
+def report_jobs(
+    shared_job: UnresolvedAssetJobDefinition, catalogue: Catalogue, resources: dict[str, Any]
+) -> list[dg.JobDefinition]:
+    """The shared job, then ``process_report_<id>`` for every report, as copies of it.
+
+    Resolving an asset job against the asset graph costs tens of milliseconds; the five
+    assets are the same for every report, so the shared job is resolved once and each
+    report's job is that job under its own name, description and tags (a thousand reports
+    load in about a second instead of about thirty).
+    """
+    resolved = (
+        dg.Definitions(assets=PROCESSING_ASSETS, jobs=[shared_job], resources=resources)
+        .get_repository_def()
+        .get_job(shared_job.name)
+    )
+    return [resolved] + [
+        resolved._copy(
+            name=report_job_name(entry.report_id),
+            description=f"{entry.name} (report {entry.report_id}), cron '{entry.cron}'",
+            tags={"reports/report_id": str(entry.report_id)},
+        )
+        for entry in catalogue.reports
+    ]

@@ -8,7 +8,7 @@ job yet: until the reload it runs in ``process_report_job``, so it is not missed
 """
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import dagster as dg
 from croniter import croniter
@@ -28,7 +28,7 @@ def report_job_name(report_id: int) -> str:
 
 def build_report_pipeline_sensor(
     trigger: TriggerSettings,
-    jobs: list[UnresolvedAssetJobDefinition],
+    jobs: Sequence[UnresolvedAssetJobDefinition | dg.JobDefinition],
     loaded_report_ids: Collection[int],
     cron_expression: str,
     interval_seconds: int,
