@@ -184,3 +184,13 @@ def test_injected_latency_beyond_the_client_timeout_ends_in_api_unavailable() ->
         patient = DjangoAPIClient(url, token=simulator.issue_token(), policy=FAST)
         with patient:
             assert patient.get_report(1).id == 1  # slow, not broken
+
+
+def test_azurite_without_node_is_unavailable_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from report_simulators.azurite import AzuriteUnavailable, ensure_azurite
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AzuriteUnavailable, match="node and npm are not installed"):
+        ensure_azurite(tmp_path / "azurite")

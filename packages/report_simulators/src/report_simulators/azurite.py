@@ -43,21 +43,26 @@ def ensure_azurite(folder: Path | None = None) -> Path:
     with (folder / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
-            result = subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--prefix",
-                    str(folder),
-                    f"azurite@{AZURITE_VERSION}",
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=600,
-            )
+            try:
+                result = subprocess.run(
+                    [
+                        npm,
+                        "install",
+                        "--no-audit",
+                        "--no-fund",
+                        "--prefix",
+                        str(folder),
+                        f"azurite@{AZURITE_VERSION}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=600,
+                )
+            except subprocess.TimeoutExpired:
+                raise AzuriteUnavailable(
+                    f"npm install azurite@{AZURITE_VERSION} did not finish within 10 minutes"
+                ) from None
             if result.returncode != 0 or not binary.exists():
                 tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise AzuriteUnavailable(f"npm install azurite@{AZURITE_VERSION} failed: {tail[0]}")
