@@ -6,27 +6,31 @@ key ``R:T`` (``T`` in ISO 8601), the same whichever approach requests it.
 """
 
 import bisect
+import copy
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 
 def cron_error(expression: str) -> str | None:
     """Why ``expression`` is not a usable five-field cron, or ``None`` when it is."""
-    return _cron_error(expression.strip())
+    parsed = _parsed(expression.strip())
+    return parsed if isinstance(parsed, str) else None
 
 
-@lru_cache(maxsize=4096)
-def _cron_error(expression: str) -> str | None:
+@lru_cache(maxsize=16_384)
+def _parsed(expression: str) -> croniter | str:
+    """The expression parsed once per process (parsing dominates a tick), or why it is bad."""
     if len(expression.split()) != 5:
         return f"cron '{expression}' must have five fields (minute hour day month weekday)"
-    if not croniter.is_valid(expression):
+    try:
+        return croniter(expression, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    except (CroniterError, ValueError):
         return f"cron '{expression}' is not a valid cron expression"
-    return None
 
 
 def run_key(report_id: int, due_at: dt.datetime) -> str:
@@ -37,8 +41,12 @@ def due_times(expression: str, start: dt.datetime, end: dt.datetime) -> list[dt.
     """Fire times ``T`` of ``expression`` with ``start < T <= end`` (UTC, oldest first)."""
     if end <= start:
         return []
+    parsed = _parsed(expression.strip())
+    if isinstance(parsed, str):
+        raise ValueError(parsed)
+    it = copy.copy(parsed)  # shares the parsed fields, not the position
+    it.set_current(start.astimezone(dt.UTC), force=True)
     times = []
-    it = croniter(expression, start.astimezone(dt.UTC))
     while True:
         nxt: dt.datetime = it.get_next(dt.datetime)
         if nxt > end:
