@@ -1,0 +1,1 @@
+"""The five assets of one report run, partitioned by report."""

@@ -1,0 +1,241 @@
+"""``ReportsOrchestrator``: the report catalogue as a state-backed component.
+
+Discovery (``daily_report_discovery_sensor``, or ``dg utils refresh-defs-state``) writes the
+catalogue as this component's state; definitions are built from it: the report partitions'
+jobs (one per report in the ``pipeline`` approach) and the trigger of the chosen approach.
+After discovery stores a new catalogue, a code-location reload shows the new and removed
+reports; the triggers read the stored catalogue at every tick, so cron changes apply at
+once. Without state (a fresh clone), the catalogue is empty until discovery's first tick.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
+from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
+
+from platform_config import Environment, current_environment
+from reports.alerts import discovery_alerter
+from reports.assets.processing import PROCESSING_ASSETS
+from reports.catalogue import Catalogue
+from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
+from reports.io_manager import ReportRunIOManager
+from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
+from reports.schedules.unified_report import build_unified_report_schedule
+from reports.scheduling.tick import CatchupLimits
+from reports.scheduling.trigger import TriggerSettings
+from reports.sensors.discovery import build_discovery_sensor, discover_catalogue
+from reports.sensors.report_cron import build_report_cron_sensor
+from reports.sensors.report_pipeline import build_report_pipeline_sensor, report_job_name
+from reports.settings import ReportsSettings, SchedulingApproach, load_reports_settings
+
+STATE_KEY = "ReportCatalogue"
+_SETTING_FIELDS = (
+    "scheduling_approach",
+    "cron_sensor_interval_seconds",
+    "discovery_sensor_interval_seconds",
+    "schedule_cron_expression",
+    "schedule_interval_seconds",
+    "max_poll_attempts",
+    "poll_interval_seconds",
+    "max_retries",
+    "timeout_seconds",
+)
+
+
+class LocalSettings(dg.Model):
+    """Only in the local environment (``DAGSTER_ENVIRONMENT`` unset): the simulators' pace."""
+
+    poll_interval_seconds: float = 2.0
+    results_folder: str = ""  # default: $DAGSTER_HOME/local/reports-fabric
+
+
+class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
+    """Reports from the Django API, run on Fireant, results in Fabric.
+
+    Every setting left out here comes from its environment variable (``SCHEDULING_APPROACH``,
+    ``CRON_SENSOR_INTERVAL_SECONDS``, ...), else from the ``APP_ENV`` defaults; an
+    environment variable that is set wins over this file.
+    """
+
+    scheduling_approach: SchedulingApproach | None = None
+    cron_sensor_interval_seconds: int | None = None
+    discovery_sensor_interval_seconds: int | None = None
+    schedule_cron_expression: str | None = None
+    schedule_interval_seconds: int | None = None
+    max_poll_attempts: int | None = None
+    poll_interval_seconds: float | None = None
+    max_retries: int | None = None
+    timeout_seconds: float | None = None
+    catchup_window_seconds: int = 86_400
+    max_catchup_runs_per_report: int = 5
+    sensors_running: bool = True
+    alert_channel: str = "#reports-alerts"
+    local: LocalSettings = LocalSettings()
+    defs_state: ResolvedDefsStateConfig = DefsStateConfigArgs(
+        management_type=DefsStateManagementType.LOCAL_FILESYSTEM, refresh_if_dev=False
+    )
+
+    @property
+    def defs_state_config(self) -> DefsStateConfig:
+        return DefsStateConfig.from_args(self.defs_state, default_key=STATE_KEY)
+
+    def settings(self, environ: dict[str, str] | None = None) -> ReportsSettings:
+        yaml_values = {name: getattr(self, name) for name in _SETTING_FIELDS}
+        return load_reports_settings(environ, yaml_values)
+
+    def write_state_to_path(self, state_path: Path) -> None:
+        """``dg utils refresh-defs-state``: the catalogue as the Django API lists it now."""
+        django = self.resources(current_environment(), self.settings())["django_api"]
+        write_catalogue(discover_catalogue(django), state_path)
+
+    def build_defs_from_state(
+        self, context: dg.ComponentLoadContext, state_path: Path | None
+    ) -> dg.Definitions:
+        environment = current_environment()
+        settings = self.settings()
+        if not environment.is_local:
+            settings.require_production_credentials()
+        catalogue = parse_catalogue(state_path) if state_path else Catalogue()
+        status = (
+            dg.DefaultSensorStatus.RUNNING
+            if self.sensors_running
+            else dg.DefaultSensorStatus.STOPPED
+        )
+        state = CatalogueState(
+            self.defs_state_config.key, self.defs_state_config.management_type, context.project_root
+        )
+        trigger = TriggerSettings(
+            state=state,
+            limits=CatchupLimits(
+                max_catchup=_seconds(self.catchup_window_seconds),
+                max_runs_per_report=self.max_catchup_runs_per_report,
+            ),
+            status=status,
+        )
+        shared_job = dg.define_asset_job(
+            "process_report_job",
+            selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
+            description="Processes one report (the partition) for one due time.",
+        )
+        jobs: list[UnresolvedAssetJobDefinition | dg.JobDefinition] = [shared_job]
+        resources = {**self.resources(environment, settings), "io_manager": ReportRunIOManager()}
+        sensors = [
+            build_discovery_sensor(
+                state,
+                settings.discovery_sensor_interval_seconds,
+                status,
+                alert=discovery_alerter(self.alert_channel),
+            )
+        ]
+        schedules = []
+        approach = settings.scheduling_approach
+        if approach is SchedulingApproach.SENSOR:
+            sensors.append(
+                build_report_cron_sensor(trigger, shared_job, settings.cron_sensor_interval_seconds)
+            )
+        elif approach is SchedulingApproach.SCHEDULE:
+            schedules.append(
+                build_unified_report_schedule(
+                    trigger,
+                    shared_job,
+                    settings.schedule_cron_expression,
+                    settings.schedule_interval_seconds,
+                )
+            )
+        else:
+            # the resolved shared job replaces the unresolved one: the copies share its graph
+            jobs = [*report_jobs(shared_job, catalogue, resources)]
+            sensors.append(
+                build_report_pipeline_sensor(
+                    trigger,
+                    jobs,
+                    [entry.report_id for entry in catalogue.reports],
+                    settings.schedule_cron_expression,
+                    settings.schedule_interval_seconds,
+                )
+            )
+        return dg.Definitions(
+            assets=PROCESSING_ASSETS,
+            jobs=jobs,
+            sensors=sensors,
+            schedules=schedules,
+            resources=resources,
+            metadata={
+                "reports/scheduling_approach": approach.value,
+                "reports/catalogue_size": len(catalogue.reports),
+            },
+        )
+
+    def resources(self, environment: Environment, settings: ReportsSettings) -> dict[str, Any]:
+        """The same keys in every environment; local ones reach the simulators."""
+        http = {"timeout_seconds": settings.timeout_seconds, "max_retries": settings.max_retries}
+        if environment.is_local:
+            return {
+                "django_api": DjangoApiResource(local=True, **http),
+                "fireant_api": FireantResource(
+                    local=True,
+                    max_poll_attempts=settings.max_poll_attempts,
+                    poll_interval_seconds=self.local.poll_interval_seconds,
+                    **http,
+                ),
+                "fabric_storage": FabricStorageResource(local_folder=self.local.results_folder),
+            }
+        django_auth: dict[str, Any] = (
+            {"jwt_token": dg.EnvVar("DJANGO_JWT_TOKEN")}
+            if settings.django_jwt_token is not None
+            else {"username": settings.django_username, "password": dg.EnvVar("DJANGO_PASSWORD")}
+        )
+        return {
+            "django_api": DjangoApiResource(
+                base_url=settings.django_api_url, **django_auth, **http
+            ),
+            "fireant_api": FireantResource(
+                base_url=settings.fireant_api_url,
+                api_key=dg.EnvVar("FIREANT_API_KEY"),
+                max_poll_attempts=settings.max_poll_attempts,
+                poll_interval_seconds=settings.poll_interval_seconds,
+                **http,
+            ),
+            "fabric_storage": FabricStorageResource(
+                workspace_id=settings.fabric_workspace_id,
+                tenant_id=settings.azure_tenant_id,
+                client_id=settings.azure_client_id,
+                client_secret=dg.EnvVar("AZURE_CLIENT_SECRET"),
+                account_name=settings.azure_account_name or "onelake",
+                lakehouse=settings.fabric_lakehouse_id or "reports.Lakehouse",
+            ),
+        }
+
+
+def _seconds(value: int) -> Any:
+    import datetime as dt
+
+    return dt.timedelta(seconds=value)
+
+
+def report_jobs(
+    shared_job: UnresolvedAssetJobDefinition, catalogue: Catalogue, resources: dict[str, Any]
+) -> list[dg.JobDefinition]:
+    """The shared job, then ``process_report_<id>`` for every report, as copies of it.
+
+    Resolving an asset job against the asset graph costs tens of milliseconds; the five
+    assets are the same for every report, so the shared job is resolved once and each
+    report's job is that job under its own name, description and tags (a thousand reports
+    load in about a second instead of about thirty).
+    """
+    resolved = (
+        dg.Definitions(assets=PROCESSING_ASSETS, jobs=[shared_job], resources=resources)
+        .get_repository_def()
+        .get_job(shared_job.name)
+    )
+    return [resolved] + [
+        resolved._copy(
+            name=report_job_name(entry.report_id),
+            description=f"{entry.name} (report {entry.report_id}), cron '{entry.cron}'",
+            tags={"reports/report_id": str(entry.report_id)},
+        )
+        for entry in catalogue.reports
+    ]

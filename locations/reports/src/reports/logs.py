@@ -1,0 +1,32 @@
+"""Structured logs: one JSON object per line, with the report id and due time when known.
+
+Written through the Dagster logger of the tick or run, so the UI, the daemon's log and any
+log shipper see the same line; ``message`` is the human sentence, the rest are fields.
+"""
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def log_json(logger: Any, level: str, event: str, message: str, **fields: Any) -> str:
+    """Log ``{"event", "message", **fields}`` as one JSON line at ``level``; return the line."""
+    record = {"event": event, "message": message}
+    record.update({key: _plain(value) for key, value in fields.items() if value is not None})
+    line = json.dumps(record, default=str, sort_keys=False)
+    logger.log(LEVELS[level], line)
+    return line

@@ -1,0 +1,1 @@
+"""Due-time logic and the three scheduling approaches built on it."""

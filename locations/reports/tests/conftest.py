@@ -1,0 +1,131 @@
+"""Fixtures: the Django and Fireant simulators over real HTTP, resources that reach them,
+a catalogue state in a temp folder and a clock the tests move."""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
+
+from report_simulators import (
+    DEFAULT_API_KEY,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    DjangoSimulator,
+    FireantSimulator,
+    FireantSimulatorOptions,
+    SimulatorControl,
+    sample_catalogue,
+    serve_in_thread,
+)
+from reports.catalogue_state import CatalogueState
+from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
+from reports.scheduling.tick import CURSOR_KEY, CatchupLimits
+from reports.scheduling.trigger import TriggerSettings
+from reports.testing import ManualClock
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Simulators:
+    django_url: str
+    fireant_url: str
+    django: SimulatorControl
+    fireant: SimulatorControl
+
+
+@pytest.fixture(scope="session")
+def simulators() -> Iterator[Simulators]:
+    django_app = DjangoSimulator().app
+    fireant_app = FireantSimulator(FireantSimulatorOptions(job_seconds=0.3)).app
+    with serve_in_thread(django_app) as django_url, serve_in_thread(fireant_app) as fireant_url:
+        yield Simulators(
+            django_url, fireant_url, SimulatorControl(django_url), SimulatorControl(fireant_url)
+        )
+
+
+@pytest.fixture
+def sims(simulators: Simulators) -> Simulators:
+    """The session's simulators, reset: sample catalogue, no faults, jobs that finish."""
+    simulators.django.replace_catalogue(sample_catalogue())
+    for control in (simulators.django, simulators.fireant):
+        control.set_faults(latency_seconds=0, failure_rate=0, fail_next=0, hang_next=0)
+    simulators.fireant.set_fireant_options(job_seconds=0.3, fail_jobs=False, never_complete=False)
+    return simulators
+
+
+@pytest.fixture
+def django_api(sims: Simulators) -> DjangoApiResource:
+    return DjangoApiResource(
+        base_url=sims.django_url,
+        username=DEFAULT_USERNAME,
+        password=DEFAULT_PASSWORD,
+        timeout_seconds=5,
+        max_retries=1,
+    )
+
+
+@pytest.fixture
+def fireant_api(sims: Simulators) -> FireantResource:
+    return FireantResource(
+        base_url=sims.fireant_url,
+        api_key=DEFAULT_API_KEY,
+        timeout_seconds=5,
+        max_retries=1,
+        max_poll_attempts=40,
+        poll_interval_seconds=0.1,
+    )
+
+
+@pytest.fixture
+def fabric_storage(tmp_path: Path) -> FabricStorageResource:
+    return FabricStorageResource(local_folder=str(tmp_path / "fabric"))
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    """An in-memory instance: SQL run storage (run keys, cursors) without files."""
+    return dg.DagsterInstance.ephemeral()
+
+
+@pytest.fixture(scope="session")
+def _persistent_instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def persistent_instance(_persistent_instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    """An instance on disk (schedule contexts reach theirs through a reference), wiped."""
+    _persistent_instance.wipe()
+    _persistent_instance.run_storage.set_cursor_values({CURSOR_KEY: ""})
+    return _persistent_instance
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> CatalogueState:
+    return CatalogueState(
+        "ReportCatalogue",
+        DefsStateManagementType.LOCAL_FILESYSTEM,
+        PROJECT_ROOT,
+        tmp_path / "state",
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def trigger(state: CatalogueState, clock: ManualClock) -> TriggerSettings:
+    return TriggerSettings(
+        state=state,
+        limits=CatchupLimits(max_catchup=dt.timedelta(hours=6), max_runs_per_report=3),
+        status=dg.DefaultSensorStatus.RUNNING,
+        clock=clock,
+    )
