@@ -143,7 +143,9 @@ class GDALResource(dg.ConfigurableResource):
         writer: GeoParquetWriter | None = None
         columns: list[str] = []
         try:
-            with pyogrio.open_arrow(str(source), layer=layer, batch_size=self.batch_size) as stream:
+            with pyogrio.open_arrow(
+                str(source), layer=layer, batch_size=self.batch_size, use_pyarrow=True
+            ) as stream:
                 meta, reader = stream
                 geometry_name = meta["geometry_name"] or "wkb_geometry"
                 for batch in reader:
@@ -232,8 +234,8 @@ class GDALResource(dg.ConfigurableResource):
         """Reproject a raster to ``target_crs`` and write it as a Cloud-Optimized GeoTIFF."""
         import rasterio
         import rasterio.shutil
-        from rasterio.errors import RasterioError
         from rasterio.crs import CRS
+        from rasterio.errors import RasterioError
         from rasterio.vrt import WarpedVRT
 
         try:

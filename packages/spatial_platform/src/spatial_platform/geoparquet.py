@@ -33,8 +33,9 @@ class GeoParquetWriter:
         self.geometry_types: set[str] = set()
         self.bbox: list[float] | None = None
         self.rows = 0
+        # Without ARROW:schema, readers build the schema from the footer, "geo" included.
         self._writer: pq.ParquetWriter = pq.ParquetWriter(
-            str(path), schema, compression=compression
+            str(path), schema, compression=compression, store_schema=False
         )
 
     def write(
