@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from spatial_platform.geoparquet import GeoParquetWriter
+from spatial_platform.geoparquet import GeoParquetWriter, geometry_bbox, geometry_types
 
 if TYPE_CHECKING:
     import numpy as np
@@ -167,7 +167,7 @@ class GDALResource(dg.ConfigurableResource):
                         writer = GeoParquetWriter(
                             destination, out.schema, GEOMETRY_COLUMN, dst_crs.to_json_dict()
                         )
-                    writer.write(out, _geometry_types(geoms), _bbox(geoms))
+                    writer.write(out, geometry_types(geoms), geometry_bbox(geoms))
                     rows += batch.num_rows
         except SpatialFileError:
             raise
@@ -329,38 +329,6 @@ def _replace_geometry(batch: Any, geometry_name: str, geoms: "np.ndarray") -> "p
     index = batch.schema.get_field_index(geometry_name)
     table = pa.Table.from_batches([batch])
     return table.set_column(index, GEOMETRY_COLUMN, wkb)
-
-
-def _geometry_types(geoms: "np.ndarray") -> set[str]:
-    import shapely
-
-    names = (
-        "Point",
-        "LineString",
-        "LinearRing",
-        "Polygon",
-        "MultiPoint",
-        "MultiLineString",
-        "MultiPolygon",
-        "GeometryCollection",
-    )
-    ids = shapely.get_type_id(geoms)
-    return {names[i] for i in set(ids.tolist()) if 0 <= i < len(names)}
-
-
-def _bbox(geoms: "np.ndarray") -> list[float] | None:
-    import numpy as np
-    import shapely
-
-    bounds = shapely.bounds(geoms)
-    if bounds.size == 0 or np.isnan(bounds).all():
-        return None
-    return [
-        float(np.nanmin(bounds[:, 0])),
-        float(np.nanmin(bounds[:, 1])),
-        float(np.nanmax(bounds[:, 2])),
-        float(np.nanmax(bounds[:, 3])),
-    ]
 
 
 def _crs_name(crs: Any) -> str:

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
 GEOPARQUET_VERSION = "1.1.0"
@@ -85,6 +86,65 @@ class GeoParquetWriter:
         self.close()
 
 
+def geometry_types(geoms: "np.ndarray") -> set[str]:
+    """GeoParquet ``geometry_types`` names of shapely geometries (missing ones ignored)."""
+    import shapely
+
+    names = (
+        "Point",
+        "LineString",
+        "LineString",  # LinearRing
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    )
+    ids = shapely.get_type_id(geoms)
+    return {names[i] for i in set(ids.tolist()) if 0 <= i < len(names)}
+
+
+def geometry_bbox(geoms: "np.ndarray") -> list[float] | None:
+    """[minx, miny, maxx, maxy] over shapely geometries; None when all are missing."""
+    import numpy as np
+    import shapely
+
+    bounds = shapely.bounds(geoms)
+    if bounds.size == 0 or np.isnan(bounds).all():
+        return None
+    return [
+        float(np.nanmin(bounds[:, 0])),
+        float(np.nanmin(bounds[:, 1])),
+        float(np.nanmax(bounds[:, 2])),
+        float(np.nanmax(bounds[:, 3])),
+    ]
+
+
+def write_geoparquet(
+    table: "pa.Table", path: str | Path, geometry_column: str, crs: str = "EPSG:4326"
+) -> GeoParquetWriter:
+    """Write a whole Arrow table (WKB in ``geometry_column``) as GeoParquet; the closed writer
+    tells the bbox and geometry types it recorded."""
+    import pyarrow as pa
+    import shapely
+    from pyproj import CRS
+
+    column = table.column(geometry_column)
+    if not pa.types.is_binary(column.type):
+        table = table.set_column(
+            table.schema.get_field_index(geometry_column),
+            geometry_column,
+            column.cast(pa.binary()),
+        )
+    geoms = shapely.from_wkb(table.column(geometry_column).to_numpy(zero_copy_only=False))
+    writer = GeoParquetWriter(
+        path, table.schema, geometry_column, CRS.from_user_input(crs).to_json_dict()
+    )
+    writer.write(table, geometry_types(geoms), geometry_bbox(geoms))
+    writer.close()
+    return writer
+
+
 def read_geo_metadata(path: str | Path) -> dict[str, Any]:
     """The ``geo`` metadata of a GeoParquet file (``{}`` when it has none)."""
     import pyarrow.parquet as pq
@@ -100,4 +160,12 @@ def read_table(path: str | Path) -> "pa.Table":
     return pq.read_table(str(path))
 
 
-__all__ = ["GEOPARQUET_VERSION", "GeoParquetWriter", "read_geo_metadata", "read_table"]
+__all__ = [
+    "GEOPARQUET_VERSION",
+    "GeoParquetWriter",
+    "geometry_bbox",
+    "geometry_types",
+    "read_geo_metadata",
+    "read_table",
+    "write_geoparquet",
+]
