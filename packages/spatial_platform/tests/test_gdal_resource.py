@@ -154,3 +154,15 @@ def test_write_vector_converts_to_other_formats(gdal: GDALResource, tmp_path: Pa
     source = write_sample_vector(tmp_path / "p.gpkg", 5, invalid_every=0, crs="EPSG:4326")
     out = gdal.write_vector(gdal.read_vector(source), tmp_path / "p.fgb", driver="FlatGeobuf")
     assert gdal.vector_info(out)["features"] == 5
+
+
+def test_both_make_valid_methods_repair(tmp_path: Path) -> None:
+    source = write_sample_vector(tmp_path / "p.gpkg", 20, invalid_every=5)
+    for method in ("structure", "linework"):
+        gdal = GDALResource(make_valid_method=method)
+        result = gdal.vector_to_geoparquet(source, tmp_path / f"{method}.parquet")
+        geoms = shapely.from_wkb(pq.read_table(result.path).column("geometry").to_pylist())
+        assert result.repaired_count == 4
+        assert shapely.is_valid(geoms).all()
+        # A bow tie becomes its two triangles: no area is lost.
+        assert shapely.area(geoms[4]) == pytest.approx(shapely.area(geoms[0]) / 2)
