@@ -1,4 +1,4 @@
-"""The estore location loads from its defs/ folder (its features come with their own issue)."""
+"""The estore location loads from its defs/ folder."""
 
 import dagster as dg
 
@@ -9,6 +9,8 @@ def test_definitions_load_from_the_defs_folder() -> None:
     definitions = defs()
     assert isinstance(definitions, dg.Definitions)
     repository = definitions.get_repository_def()
-    assert repository.assets_defs_by_key == {}
-    assert list(repository.sensor_defs) == []
-    assert list(repository.schedule_defs) == []
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    assert {"run_failure_sensor", "sensor_health_sensor"} <= set(sensors)
+    assert sensors["run_failure_sensor"].minimum_interval_seconds == 60
+    description = sensors["sensor_health_sensor"].description or ""
+    assert "estore sensor" in description and "3x its interval" in description

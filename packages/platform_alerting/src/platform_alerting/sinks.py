@@ -1,0 +1,94 @@
+"""Where alerts go: Slack in npd / prod, a log line (and a local webhook) on a laptop."""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+from pydantic import SecretStr
+from tenacity import retry, stop_after_attempt, wait_exponential
+
+from platform_config import PlatformSettings, SettingsError, current_environment, load_settings
+
+logger = logging.getLogger("platform_alerting")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: a one-line title and labelled details, rendered the same in every sink."""
+
+    kind: str
+    location: str
+    title: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+    def text(self) -> str:
+        lines = [f"[{self.location}] {self.title}"]
+        lines += [f"{label}: {value}" for label, value in self.details.items()]
+        return "\n".join(lines)
+
+    def payload(self) -> dict[str, object]:
+        """The webhook body: Slack-compatible ``text`` plus the structured fields."""
+        return {
+            "text": self.text(),
+            "kind": self.kind,
+            "location": self.location,
+            "title": self.title,
+            "details": dict(self.details),
+        }
+
+
+class AlertSink(Protocol):
+    def send(self, alert: Alert) -> None: ...
+
+
+class AlertSettings(PlatformSettings):
+    """``SLACK_BOT_TOKEN`` (npd / prod) and ``ALERT_WEBHOOK_URL`` (local, optional)."""
+
+    slack_bot_token: SecretStr | None = None
+    alert_webhook_url: str | None = None
+
+
+class LocalSink:
+    """Logs each alert as one warning and, when a webhook URL is set, POSTs it there."""
+
+    def __init__(self, webhook_url: str | None = None) -> None:
+        self.webhook_url = webhook_url
+
+    def send(self, alert: Alert) -> None:
+        logger.warning("ALERT %s", alert.text().replace("\n", " | "))
+        if self.webhook_url:
+            self._post(alert)
+
+    @retry(stop=stop_after_attempt(3), wait=wait_exponential(multiplier=0.5, max=4), reraise=True)
+    def _post(self, alert: Alert) -> None:
+        response = httpx.post(self.webhook_url or "", json=alert.payload(), timeout=10)
+        response.raise_for_status()
+
+
+class SlackSink:
+    """Posts each alert to a Slack channel through dagster-slack's ``SlackResource``."""
+
+    def __init__(self, token: SecretStr, channel: str) -> None:
+        self._token = token
+        self.channel = channel
+
+    def send(self, alert: Alert) -> None:
+        from dagster_slack import SlackResource
+
+        client = SlackResource(token=self._token.get_secret_value()).get_client()
+        client.chat_postMessage(channel=self.channel, text=alert.text())
+
+
+def sink_for_environment(channel: str, environ: Mapping[str, str] | None = None) -> AlertSink:
+    """Slack in npd / prod (``SLACK_BOT_TOKEN`` required), the local sink when local."""
+    settings = load_settings(AlertSettings, environ)
+    if current_environment(environ).is_local:
+        return LocalSink(settings.alert_webhook_url)
+    if settings.slack_bot_token is None:
+        raise SettingsError(
+            "AlertSettings: SLACK_BOT_TOKEN is not set; alerts go to Slack outside local. "
+            "Set it in the environment (a bot token with chat:write on the alert channel)."
+        )
+    return SlackSink(settings.slack_bot_token, channel)
