@@ -34,7 +34,11 @@ from spatial_platform.minio_resource import (
     UnsafeObjectPath,
     archive_key_for,
 )
-from spatial_platform.mongodb_resource import DuplicateBatchError, MongoDBResource
+from spatial_platform.mongodb_resource import (
+    DuplicateBatchError,
+    LocalMongoDBResource,
+    MongoDBResource,
+)
 from spatial_platform.postgis_resource import LocalPostGISResource, PostGISResource
 from spatial_platform.resources import RESOURCE_KEYS, spatial_resources
 from spatial_platform.schema_mapping import RunIdSchemaMapping
@@ -67,6 +71,7 @@ __all__ = [
     "LakeWriteRefused",
     "LedgerStatus",
     "LocalMinIOResource",
+    "LocalMongoDBResource",
     "LocalPostGISResource",
     "ManifestRecord",
     "ManifestUnreadable",

@@ -62,14 +62,19 @@ class MongoDBResource(dg.ConfigurableResource):
             _ensure_indexes(db, self.connection_string, self.database)
             yield db
             return
-        if not self.store_path:
+        store = self.store()
+        if store is None:
             with _memory_lock:
                 db = _memory_client(self.database)[self.database]
                 _ensure_indexes(db, "memory", self.database)
                 yield db
             return
-        with _persisted_database(Path(self.store_path), self.database) as db:
+        with _persisted_database(store, self.database) as db:
             yield db
+
+    def store(self) -> Path | None:
+        """The JSON file of a file-backed mock ledger; ``None`` in memory or on MongoDB."""
+        return Path(self.store_path) if self.store_path else None
 
     # -- manifests ----------------------------------------------------------------------
 
@@ -269,6 +274,24 @@ class MongoDBResource(dg.ConfigurableResource):
     def _find_asset(self, query: dict[str, Any]) -> dict[str, Any] | None:
         with self._db() as db:
             return db[ASSETS].find_one(query)
+
+
+class LocalMongoDBResource(MongoDBResource):
+    """The ledger for ``dg dev`` (``local`` environment): mongomock in a JSON file.
+
+    No MongoDB server can be installed everywhere ``dg dev`` runs, so the ledger is mongomock
+    persisted to ``store_path`` (default ``$DAGSTER_HOME/local/spatial-ledger/ledger.json``),
+    shared by the sensor process and every run's process.
+    """
+
+    backend: Literal["mongodb", "mongomock"] = "mongomock"
+
+    def store(self) -> Path:
+        if self.store_path:
+            return Path(self.store_path)
+        from local_services import state_dir
+
+        return state_dir("spatial-ledger") / "ledger.json"
 
 
 # -- back-ends ----------------------------------------------------------------------------

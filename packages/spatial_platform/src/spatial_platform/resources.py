@@ -11,11 +11,10 @@ from typing import Any
 
 import dagster as dg
 
-from local_services import state_dir
 from platform_config import Environment
 from spatial_platform.gdal_resource import GDALResource
 from spatial_platform.minio_resource import LocalMinIOResource, MinIOResource
-from spatial_platform.mongodb_resource import MongoDBResource
+from spatial_platform.mongodb_resource import LocalMongoDBResource, MongoDBResource
 from spatial_platform.postgis_resource import LocalPostGISResource, PostGISResource
 from spatial_platform.settings import (
     COMPUTE_DATABASE,
@@ -39,11 +38,7 @@ def spatial_resources(
     if environment.is_local:
         return {
             "minio": LocalMinIOResource(landing_bucket=landing, lake_bucket=lake),
-            "mongodb": MongoDBResource(
-                backend="mongomock",
-                database=ledger,
-                store_path=str(state_dir("spatial-ledger") / "ledger.json"),
-            ),
+            "mongodb": LocalMongoDBResource(database=ledger),
             "postgis": LocalPostGISResource(port=local_postgis_port, database=compute),
             "gdal": GDALResource(),
         }
