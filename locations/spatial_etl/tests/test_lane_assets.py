@@ -13,6 +13,7 @@ import rasterio
 import shapely
 
 from spatial_etl.assets import joined_spatial_asset, raw_spatial_asset, raw_tabular_asset
+from spatial_etl.jobs import ingest_job
 from spatial_etl.partitions import DATASET_PARTITIONS_NAME
 from spatial_platform import (
     GDALResource,
@@ -305,3 +306,20 @@ def test_a_run_for_the_wrong_partition_is_refused(lanes: Lanes) -> None:
     batch_id = lanes.claim("ingest_tabular", "stats", [file])
     message = _failure(lanes.materialize(raw_tabular_asset, batch_id, "other", ok=False))
     assert "run partition 'other' is not the manifest's dataset_id 'stats'" in message
+
+
+def test_legacy_ingest_job_converts_like_the_spatial_asset(lanes: Lanes) -> None:
+    path = write_sample_vector(lanes.tmp_path / "footprints.geojson", 12, driver="GeoJSON")
+    file = {"path": lanes.land(path, "b/footprints.geojson"), "type": "vector", "format": "GeoJSON"}
+    batch_id = lanes.claim("ingest_building_footprints", "footprints", [file])
+    result = ingest_job.execute_in_process(
+        resources=lanes.resources, instance=lanes.instance, tags={"batch_id": batch_id}
+    )
+    assert result.success
+    uri = result.output_for_node("legacy_ingest_op")
+    assert uri.startswith(f"s3://{lanes.minio.lake_bucket}/spatial/footprints/")
+    asset = lanes.mongodb.get_latest_asset("footprints")
+    run_object_id = lanes.mongodb.get_run_object_id(result.run_id)
+    assert asset is not None and run_object_id is not None
+    assert (asset.feature_count, asset.crs, asset.run_id) == (12, "EPSG:4326", run_object_id)
+    assert asset.metadata["intent"] == "ingest_building_footprints"

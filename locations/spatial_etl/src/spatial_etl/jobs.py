@@ -5,24 +5,20 @@ import dagster as dg
 from spatial_etl.assets import joined_spatial_asset, raw_spatial_asset, raw_tabular_asset
 from spatial_etl.ops.init_mongo_run import init_mongo_run_op
 from spatial_etl.ops.legacy_ingest import legacy_ingest_op
-from spatial_etl.partitions import dataset_partitions
 
 spatial_asset_job = dg.define_asset_job(
     "spatial_asset_job",
     selection=[raw_spatial_asset],
-    partitions_def=dataset_partitions,
     description="ingest_vector / ingest_raster manifests: materializes raw_spatial_asset",
 )
 tabular_asset_job = dg.define_asset_job(
     "tabular_asset_job",
     selection=[raw_tabular_asset],
-    partitions_def=dataset_partitions,
     description="ingest_tabular manifests: materializes raw_tabular_asset",
 )
 join_asset_job = dg.define_asset_job(
     "join_asset_job",
     selection=[joined_spatial_asset],
-    partitions_def=dataset_partitions,
     description="join_datasets manifests: materializes joined_spatial_asset",
 )
 
