@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import dagster as dg
 import pytest
 
 from local_services import PostgresCluster, PostgresUnavailable, free_port
+from local_services.network import port_is_open
 from local_services.postgres import find_bindir
 from platform_config import Environment
 from platform_testing import world_readable_tempdir
@@ -45,13 +47,23 @@ def test_local_minio_starts_one_shared_s3_server(s3_state: Path, tmp_path: Path)
     assert json.loads((s3_state / "server.json").read_text())["port"] > 0
 
 
-def test_local_ledger_lives_in_a_file(tmp_path: Path) -> None:
-    store = tmp_path / "ledger.json"
-    LocalMongoDBResource(store_path=str(store)).insert_manifest(
-        ManifestRecord(batch_id="b1", manifest_key="manifests/b1.json")
-    )
-    assert store.exists()
-    assert LocalMongoDBResource(store_path=str(store)).get_manifest("b1") is not None
+def test_local_ledger_lives_and_dies_with_the_local_lake(s3_state: Path) -> None:
+    ledger = LocalMongoDBResource(session_dir=str(s3_state))
+    ledger.insert_manifest(ManifestRecord(batch_id="b1", manifest_key="manifests/b1.json"))
+    assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is not None
+    (store,) = s3_state.glob("ledger-*.json")
+    # The S3 server stops (dg dev stopped): its objects are gone, and so is their ledger.
+    server = json.loads((s3_state / "server.json").read_text())
+    os.kill(server["pid"], signal.SIGTERM)
+    wait_for_port_closed(server["port"])
+    assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is None
+    assert not store.exists()
+
+
+def wait_for_port_closed(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while port_is_open(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def test_local_postgis_starts_a_cluster_with_the_compute_database() -> None:

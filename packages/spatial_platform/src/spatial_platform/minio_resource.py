@@ -227,7 +227,8 @@ class LocalMinIOResource(MinIOResource):
 
     One server is shared by every process of a ``dg dev`` session (sensors and runs) through
     a state file in ``state_dir``; its objects live in memory, so they last as long as the
-    server. The buckets are created when missing.
+    server (``LocalMongoDBResource`` keeps the ledger of that same session). The buckets are
+    created when missing.
     """
 
     state_dir: str = ""
@@ -235,9 +236,9 @@ class LocalMinIOResource(MinIOResource):
     secret_key: str = "local-secret"
 
     def get_client(self) -> "Minio":
-        from spatial_platform.local_s3 import shared_s3_endpoint
+        from spatial_platform.local_s3 import local_session
 
-        endpoint = shared_s3_endpoint(self.state_dir)
+        endpoint = local_session(self.state_dir).endpoint
         client = _client(endpoint, self.access_key, self.secret_key, False, self.region)
         _ensure_buckets_once(client, endpoint, self.landing_bucket, self.lake_bucket)
         return client

@@ -280,18 +280,20 @@ class LocalMongoDBResource(MongoDBResource):
     """The ledger for ``dg dev`` (``local`` environment): mongomock in a JSON file.
 
     No MongoDB server can be installed everywhere ``dg dev`` runs, so the ledger is mongomock
-    persisted to ``store_path`` (default ``$DAGSTER_HOME/local/spatial-ledger/ledger.json``),
-    shared by the sensor process and every run's process.
+    persisted to a JSON file, shared by the sensor process and every run's process. By
+    default the file belongs to the local S3 server's session (``local_s3``): the local lake
+    is in memory, and a ledger outliving it would name objects that no longer exist.
     """
 
     backend: Literal["mongodb", "mongomock"] = "mongomock"
+    session_dir: str = ""  # the local S3 session folder (default: the local state folder)
 
     def store(self) -> Path:
         if self.store_path:
             return Path(self.store_path)
-        from local_services import state_dir
+        from spatial_platform.local_s3 import local_session
 
-        return state_dir("spatial-ledger") / "ledger.json"
+        return local_session(self.session_dir).ledger_path()
 
 
 # -- back-ends ----------------------------------------------------------------------------
