@@ -166,3 +166,11 @@ def test_both_make_valid_methods_repair(tmp_path: Path) -> None:
         assert shapely.is_valid(geoms).all()
         # A bow tie becomes its two triangles: no area is lost.
         assert shapely.area(geoms[4]) == pytest.approx(shapely.area(geoms[0]) / 2)
+
+
+def test_read_raster_returns_pixels_and_profile(gdal: GDALResource, tmp_path: Path) -> None:
+    pixels, profile = gdal.read_raster(write_sample_raster(tmp_path / "r.tif", 8, 4))
+    assert pixels.shape == (4, 8) and int(pixels[3, 7]) == 10
+    assert profile["crs"].to_epsg() == 3857 and profile["dtype"] == "uint16"
+    with pytest.raises(SpatialFileError, match="cannot read band 2"):
+        gdal.read_raster(tmp_path / "r.tif", band=2)

@@ -231,6 +231,17 @@ class GDALResource(dg.ConfigurableResource):
         except RasterioError as exc:
             raise SpatialFileError(f"{Path(path).name}: not a readable raster ({exc})") from exc
 
+    def read_raster(self, path: str | Path, band: int = 1) -> tuple["np.ndarray", dict[str, Any]]:
+        """One band's pixels and the raster's profile (CRS, transform, size, dtype, nodata)."""
+        import rasterio
+        from rasterio.errors import RasterioError
+
+        try:
+            with rasterio.open(str(path)) as src:
+                return src.read(band), dict(src.profile)
+        except (RasterioError, IndexError) as exc:
+            raise SpatialFileError(f"{Path(path).name}: cannot read band {band} ({exc})") from exc
+
     def raster_to_cog(
         self, source: str | Path, destination: str | Path, *, source_crs: str | None = None
     ) -> RasterResult:
