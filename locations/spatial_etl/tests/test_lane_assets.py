@@ -22,6 +22,7 @@ from spatial_platform import (
     MinIOResource,
     MongoDBResource,
     PostGISResource,
+    SpatialFileError,
 )
 from spatial_platform.geoparquet import read_geo_metadata
 from spatial_platform.samples import write_sample_csv, write_sample_raster, write_sample_vector
@@ -323,3 +324,19 @@ def test_legacy_ingest_job_converts_like_the_spatial_asset(lanes: Lanes) -> None
     assert asset is not None and run_object_id is not None
     assert (asset.feature_count, asset.crs, asset.run_id) == (12, "EPSG:4326", run_object_id)
     assert asset.metadata["intent"] == "ingest_building_footprints"
+
+
+class RefusingGDAL(GDALResource):
+    """A stand-in GDAL: the resource is replaced like any other in a test."""
+
+    def vector_to_geoparquet(self, source: str | Path, destination: str | Path, **_: Any) -> Any:
+        raise SpatialFileError(f"{Path(source).name}: refused by the stand-in")
+
+
+def test_gdal_is_replaceable_and_its_errors_name_the_manifest_path(lanes: Lanes) -> None:
+    path = write_sample_vector(lanes.tmp_path / "p.gpkg", 3)
+    file = {"path": lanes.land(path, "b/p.gpkg"), "type": "vector", "format": "GPKG"}
+    batch_id = lanes.claim("ingest_vector", "p", [file])
+    lanes.resources["gdal"] = RefusingGDAL()
+    message = _failure(lanes.materialize(raw_spatial_asset, batch_id, "p", ok=False))
+    assert f"s3://{lanes.minio.landing_bucket}/b/p.gpkg: p.gpkg: refused by the stand-in" in message
