@@ -22,6 +22,7 @@ from spatial_platform import (
     MinIOResource,
     MongoDBResource,
     PostGISResource,
+    RunIdSchemaMapping,
     SpatialFileError,
 )
 from spatial_platform.geoparquet import read_geo_metadata
@@ -230,6 +231,9 @@ def test_join_runs_in_postgis_and_leaves_no_schema(
         "how": "left",
     }
     batch_id = lanes.claim("join_datasets", "regions_census", [], join_config=join)
+    # A finished run killed before its cleanup left its schema behind: the join sweeps it.
+    killed = lanes.instance.get_runs(limit=1)[0].run_id
+    postgis.execute_sql(f'CREATE SCHEMA "{RunIdSchemaMapping.from_run_id(killed).schema_name}"')
     result = lanes.materialize(joined_spatial_asset, batch_id, "regions_census")
     meta = _metadata(result)
     assert (meta["feature_count"], meta["matched_features"], meta["crs"]) == (20, 20, "EPSG:4326")

@@ -96,3 +96,12 @@ def test_arrow_tables_load_and_come_back(postgis: PostGISResource) -> None:
     assert back.column("population").to_pylist() == [10, 20]
     assert shapely.from_wkb(back.column("geometry").to_pylist()).tolist() == geoms.tolist()
     assert bounds == pytest.approx((144.9, -37.8, 145.0, -37.7))
+
+
+def test_orphaned_schemas_of_finished_runs_are_swept(postgis: PostGISResource) -> None:
+    finished, running = str(uuid.uuid4()), str(uuid.uuid4())
+    for run_id in (finished, running):
+        postgis.execute_sql(f'CREATE SCHEMA "{RunIdSchemaMapping.from_run_id(run_id).schema_name}"')
+    dropped = postgis.drop_orphaned_schemas(lambda run_id: run_id == finished)
+    assert dropped == [RunIdSchemaMapping.from_run_id(finished).schema_name]
+    assert [m.run_id for m in postgis.list_ephemeral_schemas()] == [running]

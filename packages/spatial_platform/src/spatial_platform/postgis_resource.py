@@ -7,7 +7,7 @@ interrupts included.
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,20 @@ class PostGISResource(dg.ConfigurableResource):
             for (name,) in rows
             if RunIdSchemaMapping.is_ephemeral_schema(name)
         ]
+
+    def drop_orphaned_schemas(self, run_is_finished: Callable[[str], bool]) -> list[str]:
+        """Drop the ephemeral schemas of finished runs; return their names.
+
+        ``ephemeral_schema`` drops its schema on every exit a process can see; a run process
+        killed outright (SIGKILL, lost node) leaves it behind, and this sweep, given the run
+        states, removes it later. Schemas of runs still going are left alone.
+        """
+        dropped = []
+        for mapping in self.list_ephemeral_schemas():
+            if run_is_finished(mapping.run_id):
+                self.drop_schema(mapping.schema_name)
+                dropped.append(mapping.schema_name)
+        return dropped
 
     def execute_sql(
         self, sql: str, schema: str | None = None, params: Mapping[str, Any] | None = None
