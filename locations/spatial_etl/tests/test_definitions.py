@@ -1,14 +1,33 @@
-"""The spatial_etl location loads from its defs/ folder, with alerting on."""
+"""The spatial_etl location loads from its defs/ folder: lanes, their jobs, ledger sensors and
+alerting."""
 
 import dagster as dg
 
 from spatial_etl.definitions import defs
 
 
-def test_definitions_load_with_alerting() -> None:
+def test_definitions_load_from_the_defs_folder() -> None:
     definitions = defs()
     assert isinstance(definitions, dg.Definitions)
-    sensors = {sensor.name: sensor for sensor in definitions.get_repository_def().sensor_defs}
-    assert {"run_failure_sensor", "sensor_health_sensor"} <= set(sensors)
+    repository = definitions.get_repository_def()
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    lanes = {
+        "manifest_sensor": "ingest_job",
+        "spatial_sensor": "spatial_asset_job",
+        "tabular_sensor": "tabular_asset_job",
+        "join_sensor": "join_asset_job",
+    }
+    for sensor, job in lanes.items():
+        assert sensors[sensor].job_name == job
+        assert sensors[sensor].minimum_interval_seconds == 30
+        assert sensors[sensor].default_status == dg.DefaultSensorStatus.RUNNING
+    assert {
+        "manifest_run_failure_sensor",
+        "manifest_run_canceled_sensor",
+        "manifest_run_success_sensor",
+        "run_failure_sensor",
+        "sensor_health_sensor",
+    } <= set(sensors)
     assert sensors["run_failure_sensor"].minimum_interval_seconds == 60
     assert "spatial_etl" in (sensors["sensor_health_sensor"].description or "")
+    assert set(lanes.values()) <= {job.name for job in repository.get_all_jobs()}

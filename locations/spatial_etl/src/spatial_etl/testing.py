@@ -1,6 +1,7 @@
 """Test helpers: a landing bucket writer and a stand-in for the sensor daemon."""
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,9 @@ class SensorDaemon:
     repository: dg.RepositoryDefinition
     resources: dict[str, Any]
     cursors: dict[str, str | None] = field(default_factory=dict)
+    last_evaluation_seconds: float | None = None
+    execute: bool = False
+    """Run each created run in process (else it is only created, as queued runs are)."""
 
     def tick(self, name: str) -> Tick:
         context = dg.build_sensor_context(
@@ -89,7 +93,9 @@ class SensorDaemon:
             resources=self.resources,
             repository_def=self.repository,
         )
+        started = time.perf_counter()
         data = self.repository.get_sensor_def(name).evaluate_tick(context)
+        self.last_evaluation_seconds = time.perf_counter() - started
         for request in data.dynamic_partitions_requests or []:
             assert isinstance(request, dg.AddDynamicPartitionsRequest)
             self.instance.add_dynamic_partitions(
@@ -110,9 +116,17 @@ class SensorDaemon:
         tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: sensor}
         if request.partition_key:
             tags["dagster/partition"] = request.partition_key
-        self.instance.create_run_for_job(
-            self.repository.get_job(request.job_name), run_config=request.run_config, tags=tags
-        )
+        job = self.repository.get_job(request.job_name)
+        if self.execute:
+            job.execute_in_process(
+                run_config=request.run_config,
+                instance=self.instance,
+                tags={k: v for k, v in tags.items() if k != "dagster/partition"},
+                partition_key=request.partition_key,
+                raise_on_error=False,
+            )
+        else:
+            self.instance.create_run_for_job(job, run_config=request.run_config, tags=tags)
         return True
 
     def runs(self) -> list[dg.DagsterRun]:

@@ -106,7 +106,7 @@ class LaneTick:
     minio: MinIOResource
     mongodb: MongoDBResource
     log: Any
-    run_exists: Callable[[str], bool]
+    existing_run_keys: Callable[[list[str]], set[str]]
     environ: Mapping[str, str] | None = None
     batch_size: int = 50
 
@@ -176,14 +176,19 @@ class LaneTick:
         )
 
     def orphaned_claims(self) -> list[ManifestRecord]:
-        """This lane's claims still ``running`` with no run started and no run created."""
-        return [
+        """This lane's claims still ``running`` with no run started and no run created.
+
+        One ledger query and one run-storage query, whatever the number of claims in flight.
+        """
+        claims = [
             record
             for record in self.mongodb.find_manifests(LedgerStatus.RUNNING)
-            if record.lane == self.lane.name
-            and record.dagster_run_id is None
-            and not self.run_exists(run_key(self.lane, record.batch_id))
+            if record.lane == self.lane.name and record.dagster_run_id is None
         ]
+        if not claims:
+            return []
+        launched = self.existing_run_keys([run_key(self.lane, c.batch_id) for c in claims])
+        return [c for c in claims if run_key(self.lane, c.batch_id) not in launched]
 
     # -- one manifest ---------------------------------------------------------------------
 

@@ -36,9 +36,10 @@ def build_lane_sensor(
     def _lane_sensor(
         context: dg.SensorEvaluationContext, minio: MinIOResource, mongodb: MongoDBResource
     ) -> dg.SensorResult:
-        def run_exists(key: str) -> bool:
-            filters = dg.RunsFilter(tags={RUN_KEY_TAG: key})
-            return bool(context.instance.get_run_records(filters=filters, limit=1))
+        def existing_run_keys(keys: list[str]) -> set[str]:
+            filters = dg.RunsFilter(tags={RUN_KEY_TAG: keys})
+            records = context.instance.get_run_records(filters=filters)
+            return {r.dagster_run.tags.get(RUN_KEY_TAG, "") for r in records}
 
         tick = LaneTick(
             lane=lane,
@@ -46,7 +47,7 @@ def build_lane_sensor(
             minio=minio,
             mongodb=mongodb,
             log=context.log,
-            run_exists=run_exists,
+            existing_run_keys=existing_run_keys,
             batch_size=batch_size,
         )
         return tick.evaluate(context)
