@@ -1,4 +1,5 @@
-"""The spatial_etl location loads from its defs/ folder (its features come with their own issue)."""
+"""The spatial_etl location loads from its defs/ folder: lanes, their jobs, ledger sensors and
+alerting."""
 
 import dagster as dg
 
@@ -9,6 +10,24 @@ def test_definitions_load_from_the_defs_folder() -> None:
     definitions = defs()
     assert isinstance(definitions, dg.Definitions)
     repository = definitions.get_repository_def()
-    assert repository.assets_defs_by_key == {}
-    assert list(repository.sensor_defs) == []
-    assert list(repository.schedule_defs) == []
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    lanes = {
+        "manifest_sensor": "ingest_job",
+        "spatial_sensor": "spatial_asset_job",
+        "tabular_sensor": "tabular_asset_job",
+        "join_sensor": "join_asset_job",
+    }
+    for sensor, job in lanes.items():
+        assert sensors[sensor].job_name == job
+        assert sensors[sensor].minimum_interval_seconds == 30
+        assert sensors[sensor].default_status == dg.DefaultSensorStatus.RUNNING
+    assert {
+        "manifest_run_failure_sensor",
+        "manifest_run_canceled_sensor",
+        "manifest_run_success_sensor",
+        "run_failure_sensor",
+        "sensor_health_sensor",
+    } <= set(sensors)
+    assert sensors["run_failure_sensor"].minimum_interval_seconds == 60
+    assert "spatial_etl" in (sensors["sensor_health_sensor"].description or "")
+    assert set(lanes.values()) <= {job.name for job in repository.get_all_jobs()}

@@ -1,1 +1,5 @@
-"""Component types this location registers with dg (`registry_modules`)."""
+"""Component types this location registers with dg (``registry_modules``)."""
+
+from spatial_etl.components.manifest_lanes import ManifestLanes
+
+__all__ = ["ManifestLanes"]

@@ -1,0 +1,1 @@
+"""Ops shared by the lane jobs."""

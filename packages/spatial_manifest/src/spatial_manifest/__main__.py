@@ -1,0 +1,3 @@
+from spatial_manifest.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The local stand-ins ``dg dev`` uses, and the resource set picked by environment."""
+
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from local_services import PostgresCluster, PostgresUnavailable, free_port
+from local_services.network import port_is_open
+from local_services.postgres import find_bindir
+from platform_config import Environment
+from platform_testing import world_readable_tempdir
+from spatial_platform import (
+    GDALResource,
+    LocalMinIOResource,
+    LocalMongoDBResource,
+    LocalPostGISResource,
+    ManifestRecord,
+    MinIOResource,
+    MongoDBResource,
+    PostGISResource,
+    spatial_resources,
+)
+
+
+@pytest.fixture
+def s3_state(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    record = tmp_path / "server.json"
+    if record.exists():
+        os.kill(json.loads(record.read_text())["pid"], signal.SIGTERM)
+
+
+def test_local_minio_starts_one_shared_s3_server(s3_state: Path, tmp_path: Path) -> None:
+    first = LocalMinIOResource(state_dir=str(s3_state))
+    first.put_object(first.landing_bucket, "manifests/b1.json", b"{}")
+    # Another process of the same session (a run worker) finds the same server.
+    second = LocalMinIOResource(state_dir=str(s3_state))
+    assert second.list_manifests() == ["manifests/b1.json"]
+    assert second.get_client().bucket_exists("data-lake")
+    assert json.loads((s3_state / "server.json").read_text())["port"] > 0
+
+
+def test_local_ledger_lives_and_dies_with_the_local_lake(s3_state: Path) -> None:
+    ledger = LocalMongoDBResource(session_dir=str(s3_state))
+    ledger.insert_manifest(ManifestRecord(batch_id="b1", manifest_key="manifests/b1.json"))
+    assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is not None
+    (store,) = s3_state.glob("ledger-*.json")
+    # The S3 server stops (dg dev stopped): its objects are gone, and so is their ledger.
+    server = json.loads((s3_state / "server.json").read_text())
+    os.kill(server["pid"], signal.SIGTERM)
+    wait_for_port_closed(server["port"])
+    assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is None
+    assert not store.exists()
+
+
+def wait_for_port_closed(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while port_is_open(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_local_postgis_starts_a_cluster_with_the_compute_database() -> None:
+    try:
+        find_bindir(require_postgis=True)
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    base = world_readable_tempdir("spatial-postgis-")
+    try:
+        postgis = LocalPostGISResource(state_dir=str(base), port=free_port())
+        assert postgis.execute_sql("SELECT current_database(), postgis_version() IS NOT NULL") == [
+            ("spatial_compute", True)
+        ]
+    finally:
+        PostgresCluster.create(base / "cluster", require_postgis=True).stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_resources_by_environment() -> None:
+    local = spatial_resources(Environment.LOCAL)
+    assert sorted(local) == ["gdal", "minio", "mongodb", "postgis"]
+    assert isinstance(local["minio"], LocalMinIOResource)
+    assert isinstance(local["mongodb"], LocalMongoDBResource)
+    assert isinstance(local["postgis"], LocalPostGISResource)
+    prod = spatial_resources(Environment.PROD)
+    assert type(prod["minio"]) is MinIOResource
+    assert type(prod["mongodb"]) is MongoDBResource
+    assert type(prod["postgis"]) is PostGISResource
+    assert isinstance(prod["gdal"], GDALResource)
+    # Secrets stay references to the environment, never values in the definitions.
+    assert isinstance(prod["minio"].secret_key, dg.EnvVar)
+    assert isinstance(prod["mongodb"].connection_string, dg.EnvVar)
+    assert isinstance(prod["postgis"].password, dg.EnvVar)
+    assert prod["minio"].landing_bucket == "landing-zone"
