@@ -43,23 +43,52 @@ def _token(name: str) -> str:
     return base64.urlsafe_b64encode(name.encode()).decode()
 
 
-def list_objects(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> None:
-    captured = _Captured(response)
-    _emulator_ls(request, captured, storage, *args, **kwargs)
-    if captured.body is None:
-        return
-    start, end = _param(request, "startOffset"), _param(request, "endOffset")
+def _plain_listing(request: Any, storage: Any) -> list[dict[str, Any]] | None:
+    """Live objects by prefix without building and sorting the whole bucket first.
+
+    ``None`` for listings this shortcut does not cover (delimiter, glob, soft-deleted, an
+    unknown bucket): the emulator answers those itself.
+    """
+    if any(_param(request, name) for name in ("delimiter", "matchGlob", "softDeleted")):
+        return None
+    bucket = request.params["bucket_name"]
+    if bucket not in storage.buckets:
+        return None
+    prefix = _param(request, "prefix") or ""
+    start = _param(request, "startOffset") or ""
     page_token = _param(request, "pageToken")
     after = base64.urlsafe_b64decode(page_token).decode() if page_token else None
-    limit = int(_param(request, "maxResults") or DEFAULT_MAX_RESULTS)
-    items = [
-        item
-        for item in captured.body.get("items", [])
-        if (start is None or item["name"] >= start)
-        and (end is None or item["name"] < end)
-        and (after is None or item["name"] > after)
+    names = [
+        name
+        for name in storage.objects.get(bucket, {})
+        if name.startswith(prefix) and name >= start and (after is None or name > after)
     ]
-    body = {**captured.body, "items": items[:limit]}
+    objects_by_name = storage.objects[bucket] if names else {}
+    return [objects_by_name[name] for name in sorted(names)]
+
+
+def list_objects(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> None:
+    items = _plain_listing(request, storage)
+    body: dict[str, Any] = {"kind": "storage#objects", "prefixes": []}
+    if items is None:
+        captured = _Captured(response)
+        _emulator_ls(request, captured, storage, *args, **kwargs)
+        if captured.body is None:
+            return
+        body = captured.body
+        start = _param(request, "startOffset")
+        page_token = _param(request, "pageToken")
+        after = base64.urlsafe_b64decode(page_token).decode() if page_token else None
+        items = [
+            item
+            for item in body.get("items", [])
+            if (start is None or item["name"] >= start) and (after is None or item["name"] > after)
+        ]
+    end = _param(request, "endOffset")
+    if end is not None:
+        items = [item for item in items if item["name"] < end]
+    limit = int(_param(request, "maxResults") or DEFAULT_MAX_RESULTS)
+    body = {**body, "items": items[:limit]}
     if len(items) > limit:
         body["nextPageToken"] = _token(items[limit - 1]["name"])
     response.json(body)
