@@ -1,7 +1,8 @@
 """`./scripts/dev` stops everything it started when it is told to stop.
 
 A SIGTERM to its process group (what a process manager, an IDE or `timeout` sends) must end
-`dg dev`, the webserver, the daemon and every code server, as Ctrl-C does.
+`dg dev`, the webserver, the daemon and every code server, as Ctrl-C does, also when the
+script was started with SIGINT ignored (by `nohup` or `&` in another script).
 """
 
 import os
@@ -60,11 +61,13 @@ def test_sigterm_to_the_process_group_stops_everything(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # as a background job of a non-interactive shell starts it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     session = script.pid
     try:
         states = DagsterUI(f"http://127.0.0.1:{port}", log_file).wait_for_locations(
-            len(location_names)
+            len(location_names), timeout=480
         )
         assert set(states) == set(location_names)
         started = _processes_in_session(session)
@@ -72,7 +75,7 @@ def test_sigterm_to_the_process_group_stops_everything(
         assert len(started) >= 4 + len(location_names), started
 
         os.killpg(session, signal_number)
-        assert script.wait(timeout=120) == 0, log_file.read_text()[-3000:]
+        assert script.wait(timeout=180) == 0, log_file.read_text()[-3000:]
         left = _wait_until_gone(session, timeout=30)
         assert not left, f"still running after {signal_number!r}: {left}"
     finally:
