@@ -195,3 +195,26 @@ def test_production_run_config_is_the_bigquery_load_of_the_spec() -> None:
     }
     job = gcs_to_bq_load_job(Environment.PROD)
     assert {node.name for node in job.graph.nodes} == {"gcs_file_paths", "import_gcs_paths_to_bq"}
+
+
+def test_a_file_dropped_in_the_local_landing_folder_is_loaded(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    root = tmp_path / "landing"
+    write_events_csv(root / "estore-landing" / "events" / "2019-10-01.csv", 15)
+    (root / "estore-landing" / "events" / ".2019-10-02.csv.part").write_text("half a fi")
+    database = tmp_path / "warehouse.duckdb"
+    feed = FeedSpec("events", "estore-landing", "events/", "estore_raw.events", FeedPolicy(), "#e")
+    sensor = build_gcs_new_file_sensor("gcs_new_file_sensor", feed)
+    resources = {
+        "landing": LandingStore(local_root=str(root)),
+        "warehouse": DuckDBWarehouse(database=str(database)),
+    }
+    job = dg.Definitions(
+        jobs=[gcs_to_bq_load_job(Environment.LOCAL)], sensors=[sensor], resources=resources
+    ).get_job_def(JOB_NAME)
+    daemon = SensorDaemon(instance, sensor, job, resources=resources)
+
+    assert requested_keys(daemon.tick()) == ["events/2019-10-01.csv"]
+    assert daemon.finish() == [SUCCESS]
+    assert table_rows(database) == 15

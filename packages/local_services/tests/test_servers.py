@@ -34,3 +34,23 @@ def test_gcs_emulator_speaks_the_json_api(gcs_emulator: ServerProcess) -> None:
         assert [item["name"] for item in listing["items"]] == ["in/orders.csv"]
         media = http.get("/storage/v1/b/feeds/o/in%2Forders.csv", params={"alt": "media"})
         assert media.content == b"id,total\n1,9.5\n"
+
+
+def test_gcs_emulator_lists_from_an_offset_in_pages(gcs_emulator: ServerProcess) -> None:
+    with httpx.Client(base_url=gcs_emulator.url, timeout=10) as http:
+        http.post("/storage/v1/b", params={"project": "p"}, json={"name": "paged"})
+        for n in range(5):
+            http.post(
+                "/upload/storage/v1/b/paged/o",
+                params={"uploadType": "media", "name": f"in/{n}.csv"},
+                content=b"x",
+            )
+        names: list[str] = []
+        params = {"prefix": "in/", "startOffset": "in/1.csv", "maxResults": "2"}
+        while True:
+            page = http.get("/storage/v1/b/paged/o", params=params).json()
+            names += [item["name"] for item in page["items"]]
+            if "nextPageToken" not in page:
+                break
+            params["pageToken"] = page["nextPageToken"]
+        assert names == ["in/1.csv", "in/2.csv", "in/3.csv", "in/4.csv"]

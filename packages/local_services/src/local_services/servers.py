@@ -50,10 +50,13 @@ def start_s3_server(port: int | None = None, log_file: Path | None = None) -> Se
 def start_gcs_emulator(
     port: int | None = None, data_dir: Path | None = None, log_file: Path | None = None
 ) -> ServerProcess:
-    """The GCS JSON API emulator, in memory unless ``data_dir`` is given."""
+    """The GCS JSON API emulator, in memory unless ``data_dir`` is given.
+
+    Listings honour ``startOffset``, ``endOffset``, ``maxResults`` and ``pageToken`` as GCS
+    does (see ``local_services.gcs_emulator``).
+    """
     port = port or free_port()
-    argv = [sys.executable, "-m", "gcp_storage_emulator", "start"]
-    argv += ["--host", LOOPBACK, "--port", str(port)]
-    argv += ["--default-bucket", "local"]
-    argv += ["--data-dir", str(data_dir)] if data_dir else ["--in-memory"]
+    argv = [sys.executable, "-m", "local_services.gcs_emulator"]
+    argv += ["--data-dir", str(data_dir), "start"] if data_dir else ["start", "--in-memory"]
+    argv += ["--host", LOOPBACK, "--port", str(port), "--default-bucket", "local"]
     return _start("GCS emulator", argv, port, log_file)

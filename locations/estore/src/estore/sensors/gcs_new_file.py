@@ -72,22 +72,24 @@ def build_gcs_new_file_sensor(
                 f"{type(exc).__name__}: {exc}. Check that the bucket exists and is reachable "
                 "(locally: ESTORE_GCS_ENDPOINT or ESTORE_LANDING_DIR); the next tick retries."
             ) from exc
-        if plan.quarantined:
-            sink = sink_for_environment(feed.alert_channel)
-            for item in plan.quarantined:
-                alert = Alert(
-                    kind="file_quarantined",
-                    location="estore",
-                    title=f"File quarantined: gs://{feed.bucket}/{item.key}",
-                    details={
-                        "Feed": feed.name,
-                        "Attempts": str(item.attempts),
-                        "Last run ID": item.run_id or "none",
-                        "Reason": item.reason or "unknown",
-                    },
-                )
-                context.log.error(alert.text())
-                sink.send(alert)
+        for item in plan.quarantined:
+            alert = Alert(
+                kind="file_quarantined",
+                location="estore",
+                title=f"File quarantined: gs://{feed.bucket}/{item.key}",
+                details={
+                    "Feed": feed.name,
+                    "Attempts": str(item.attempts),
+                    "Last run ID": item.run_id or "none",
+                    "Reason": item.reason or "unknown",
+                },
+            )
+            context.log.error(alert.text())
+            try:
+                sink_for_environment(feed.alert_channel).send(alert)
+            except Exception as exc:
+                # Loading goes on: the quarantine is recorded on the run and in this log.
+                context.log.error(f"could not send the quarantine alert: {exc}")
         return plan.sensor_result()
 
     return gcs_new_file_sensor
