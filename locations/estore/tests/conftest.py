@@ -1,7 +1,8 @@
 """Fixtures for estore: dbt state prepared once, a DuckDB warehouse, two loads through dbt.
 
 dbt runs for real (dbt-duckdb) and as few times as the assertions need: the ``two_loads``
-fixture runs ``dbt_job`` and ``dbt_snapshot_job`` after each of two loads, once per session.
+fixture builds everything after a first load, then runs ``dbt_job`` and ``dbt_snapshot_job``
+after a second, once per session.
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from dagster.components.core.component_tree import ComponentTree
 from dagster.components.utils.project_paths import get_local_state_path
 
 from estore.components import EstoreDbtProject
-from estore.warehouse import DUCKDB_PATH_VAR
+from estore.dbt_environment import DUCKDB_PATH_VAR
 
 LOCATION_ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,12 +152,24 @@ def instance() -> Iterator[dg.DagsterInstance]:
 def two_loads(
     warehouse_path: Path, estore_defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> TwoLoads:
-    runs = {}
-    for name, rows in (("first", FIRST_LOAD), ("second", SECOND_LOAD)):
-        insert_events(warehouse_path, rows)
-        for job in ("dbt_job", "dbt_snapshot_job"):
-            result = estore_defs.resolve_job_def(job).execute_in_process(instance=instance)
-            runs[f"{name}/{job}"] = result
+    """After the first load, models and snapshots in one dbt build; after the second, the
+    location's two jobs, as its sensor and schedules run them."""
+    graph = estore_defs.resolve_asset_graph()
+    dbt_assets = [
+        key
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name in ("dbt_models", "dbt_snapshots")
+    ]
+    insert_events(warehouse_path, FIRST_LOAD)
+    everything = estore_defs.resolve_implicit_global_asset_job_def()
+    runs = {
+        "first/all": everything.execute_in_process(instance=instance, asset_selection=dbt_assets)
+    }
+    insert_events(warehouse_path, SECOND_LOAD)
+    for job in ("dbt_job", "dbt_snapshot_job"):
+        runs[f"second/{job}"] = estore_defs.resolve_job_def(job).execute_in_process(
+            instance=instance
+        )
     return TwoLoads(warehouse_path, instance, estore_defs, runs)
 
 

@@ -4,6 +4,7 @@ before dbt runs and alerted as needing a full refresh, with the columns named.""
 import dagster as dg
 import duckdb
 import pytest
+from pytest_httpserver import HTTPServer
 
 from estore.schema_changes import ColumnChange, diff_columns, find_full_refresh_needed
 
@@ -40,9 +41,12 @@ def test_only_models_with_a_recorded_baseline_and_a_change_need_a_refresh() -> N
     assert find_full_refresh_needed(models, recorded, {SOURCE: RAW}, names) == []
 
 
+@pytest.mark.timeout(1500)  # may set up the session's dbt builds
 def test_a_new_raw_column_stops_dbt_job_before_dbt_runs(
-    two_loads, warehouse, warehouse_copy
+    two_loads, warehouse_copy, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("alter table estore_raw.events add column loyalty_tier varchar")
     fct_events = dg.AssetKey(["marts", "fct_events"])
@@ -61,13 +65,15 @@ def test_a_new_raw_column_stops_dbt_job_before_dbt_runs(
             f"{model} needs a full refresh: estore_raw.events columns added loyalty_tier (VARCHAR)"
         ) in message
     assert "estore/dbt_full_refresh=true" in message
-    # The alert went out (the log sink writes it at error level) and dbt never started.
-    logged = [
-        e.message
-        for e in two_loads.instance.all_logs(result.run_id)
-        if e.level >= 40 and "need a full refresh" in (e.message or "")
-    ]
-    assert logged
+    # The alert went out through the location's sink (the local webhook here) ...
+    [(request, _)] = httpserver.log
+    alert = request.get_json()
+    assert alert["kind"] == "dbt_schema_change" and alert["location"] == "estore"
+    assert (
+        alert["details"]["fct_events"] == "estore_raw.events columns added loyalty_tier (VARCHAR)"
+    )
+    assert "estore/dbt_full_refresh=true" in alert["details"]["Action"]
+    # ... and dbt never started.
     assert two_loads.instance.get_latest_materialization_event(fct_events) == before
     assert result.get_asset_materialization_events() == []
 

@@ -30,3 +30,9 @@ def local_state_dir() -> Path:
     from local_services import state_dir
 
     return state_dir("estore")
+
+
+def local_duckdb_path() -> Path:
+    """The local warehouse file: ``ESTORE_DUCKDB_PATH``, else ``warehouse.duckdb`` in
+    :func:`local_state_dir`. The load job appends to it; dbt transforms it."""
+    return estore_settings().duckdb_path or local_state_dir() / "warehouse.duckdb"

@@ -28,7 +28,7 @@ from dagster_dbt.asset_utils import (
     get_manifest_and_translator_from_dbt_assets,
 )
 
-from estore.alerts import AlertSink, LogAlertSink
+from estore.dbt_environment import exported_for_dbt
 from estore.schema_changes import (
     SOURCE_COLUMNS_METADATA_KEY,
     BigQueryColumnReader,
@@ -39,7 +39,8 @@ from estore.schema_changes import (
     incremental_models,
     source_table,
 )
-from estore.warehouse import exported_for_dbt, local_duckdb_path
+from estore.settings import local_duckdb_path
+from platform_alerting import Alert, sink_for_environment
 from platform_config import current_environment
 
 FULL_REFRESH_TAG = "estore/dbt_full_refresh"
@@ -54,6 +55,8 @@ class SchemaChangeError(dg.Failure):
 @dataclass
 class EstoreDbtProject(DbtProjectComponent):
     """The estore dbt project as Dagster assets, its manifest kept as component state."""
+
+    alert_channel: str = "#estore-alerts"
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         state = get_local_state_path(self.defs_state_config.key, context.project_root)
@@ -98,7 +101,7 @@ class EstoreDbtProject(DbtProjectComponent):
             }
             needed = find_full_refresh_needed(models, recorded, current, names)
             if needed:
-                raise_full_refresh_needed(needed, LogAlertSink(context.log))
+                raise_full_refresh_needed(needed, self.alert_channel, context.log)
 
         with exported_for_dbt():
             events = self._get_dbt_event_iterator(context, dbt)
@@ -147,16 +150,31 @@ def recorded_source_columns(
     return value.value if isinstance(value, dg.JsonMetadataValue) else None  # type: ignore[return-value]
 
 
-def raise_full_refresh_needed(needed: list[FullRefreshNeeded], sink: AlertSink) -> None:
+def raise_full_refresh_needed(
+    needed: list[FullRefreshNeeded], channel: str, log: dg.DagsterLogManager
+) -> None:
     """Alert, then fail the run before dbt touches the models."""
-    lines = [n.describe() for n in needed]
-    text = (
-        "\n".join(lines) + f"\nRebuild them: launch dbt_job with the tag {FULL_REFRESH_TAG}=true "
-        "(dbt build --full-refresh), after updating the models and sources.yml if needed."
-    )
     title = f"estore dbt: {len(needed)} incremental model(s) need a full refresh"
-    sink.send(title, text)
+    action = (
+        f"launch dbt_job with the tag {FULL_REFRESH_TAG}=true (dbt build --full-refresh), "
+        "after updating the models and sources.yml if needed"
+    )
+    text = "\n".join([title, *(n.describe() for n in needed), f"Rebuild them: {action}."])
+    log.error(text)
+    try:
+        sink_for_environment(channel).send(
+            Alert(
+                kind="dbt_schema_change",
+                location="estore",
+                title=title,
+                details={
+                    **{n.model: n.describe().split(": ", 1)[1] for n in needed},
+                    "Action": action,
+                },
+            )
+        )
+    except Exception as exc:  # the run still fails with the full message below
+        log.error(f"The schema-change alert could not be sent: {exc}")
     raise SchemaChangeError(
-        description=f"{title}\n{text}",
-        metadata={"models": dg.MetadataValue.json([n.model for n in needed])},
+        description=text, metadata={"models": dg.MetadataValue.json([n.model for n in needed])}
     )

@@ -6,7 +6,7 @@ import dagster as dg
 
 from estore.resources.landing import LandingStore
 from estore.resources.warehouse import DuckDBWarehouse
-from estore.settings import estore_settings, local_state_dir
+from estore.settings import estore_settings, local_duckdb_path, local_state_dir
 from platform_config import Environment
 
 
@@ -19,8 +19,10 @@ def ingest_resources(environment: Environment) -> dict[str, object]:
         else:
             root = settings.landing_dir or local_state_dir() / "landing"
             landing = LandingStore(local_root=str(root))
-        database = settings.duckdb_path or local_state_dir() / "warehouse.duckdb"
-        return {"landing": landing, "warehouse": DuckDBWarehouse(database=str(database))}
+        return {
+            "landing": landing,
+            "warehouse": DuckDBWarehouse(database=str(local_duckdb_path())),
+        }
     from dagster_gcp import BigQueryResource
 
     project = dg.EnvVar("ESTORE_GCP_PROJECT")

@@ -1,42 +1,21 @@
-"""Where the estore warehouse lives: a DuckDB file locally, BigQuery in npd/prod.
+"""The environment dbt runs in: the warehouse of ``DAGSTER_ENVIRONMENT``.
 
-dbt reads the same settings through ``dbt_project/profiles.yml`` (``ESTORE_DUCKDB_PATH`` locally,
-``ESTORE_BQ_*`` in npd/prod); this module gives the local default and the environment dbt is
-started with, so the loader, dbt and the schema-change check all see one warehouse.
+dbt reads its connection from ``dbt_project/profiles.yml``: ``ESTORE_DUCKDB_PATH`` locally
+(defaulted here to the file the load job writes, see ``estore.settings.local_duckdb_path``),
+``ESTORE_BQ_*`` in npd/prod.
 """
 
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from local_services import state_dir
+from estore.settings import local_duckdb_path
 from platform_config import current_environment
 
 DUCKDB_PATH_VAR = "ESTORE_DUCKDB_PATH"
-RAW_SCHEMA = "estore_raw"
-RAW_TABLE = "events"
-RAW_COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
-
-
-def local_duckdb_path(environ: Mapping[str, str] | None = None) -> Path:
-    """``$ESTORE_DUCKDB_PATH``, else ``estore.duckdb`` in the location's local state directory."""
-    env = os.environ if environ is None else environ
-    if configured := env.get(DUCKDB_PATH_VAR, "").strip():
-        return Path(configured)
-    return state_dir("estore") / "estore.duckdb"
 
 
 def dbt_environment() -> dict[str, str]:
