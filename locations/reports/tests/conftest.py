@@ -92,7 +92,7 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _persistent_instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
         yield instance
@@ -100,7 +100,11 @@ def _persistent_instance() -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def persistent_instance(_persistent_instance: dg.DagsterInstance) -> dg.DagsterInstance:
-    """An instance on disk (schedule contexts reach theirs through a reference), wiped."""
+    """An instance on disk (schedule contexts reach theirs through a reference), wiped.
+
+    Module-scoped: while it is open it is the process's current defs-state storage, which
+    must not outlive the tests that use it.
+    """
     _persistent_instance.wipe()
     _persistent_instance.run_storage.set_cursor_values({CURSOR_KEY: ""})
     return _persistent_instance

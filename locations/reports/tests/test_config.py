@@ -89,3 +89,18 @@ def test_the_real_services_name_each_missing_credential() -> None:
     assert "AZURE_CLIENT_SECRET" in message
     assert "FABRIC_WORKSPACE_ID" in message
     assert "FIREANT_API_KEY" not in message
+
+
+def test_log_level_filters_the_json_lines() -> None:
+    import logging
+
+    from reports.logs import log_json, set_log_level
+
+    logger = logging.getLogger("reports-test")
+    try:
+        set_log_level("WARNING")
+        assert log_json(logger, "info", "report_due", "hidden", report_id=1) == ""
+        line = log_json(logger, "error", "invalid_cron", "shown", report_id=1, due_at=None)
+        assert line == '{"event": "invalid_cron", "message": "shown", "report_id": 1}'
+    finally:
+        set_log_level("DEBUG")

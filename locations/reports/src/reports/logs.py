@@ -15,6 +15,13 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+_threshold = logging.DEBUG
+
+
+def set_log_level(level: str) -> None:
+    """``LOG_LEVEL``: lines below it are not written (set when the location loads)."""
+    global _threshold
+    _threshold = LEVELS[level.lower()]
 
 
 def _plain(value: Any) -> Any:
@@ -25,6 +32,8 @@ def _plain(value: Any) -> Any:
 
 def log_json(logger: Any, level: str, event: str, message: str, **fields: Any) -> str:
     """Log ``{"event", "message", **fields}`` as one JSON line at ``level``; return the line."""
+    if LEVELS[level] < _threshold:
+        return ""
     record = {"event": event, "message": message}
     record.update({key: _plain(value) for key, value in fields.items() if value is not None})
     line = json.dumps(record, default=str, sort_keys=False)

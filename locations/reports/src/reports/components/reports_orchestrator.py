@@ -22,6 +22,7 @@ from reports.assets.processing import PROCESSING_ASSETS
 from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
 from reports.io_manager import ReportRunIOManager
+from reports.logs import set_log_level
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
 from reports.schedules.unified_report import build_unified_report_schedule
 from reports.scheduling.tick import CatchupLimits
@@ -98,6 +99,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
         settings = self.settings()
         if not environment.is_local:
             settings.require_production_credentials()
+        set_log_level(settings.log_level)
         catalogue = parse_catalogue(state_path) if state_path else Catalogue()
         status = (
             dg.DefaultSensorStatus.RUNNING
