@@ -203,6 +203,12 @@ def test_bad_manifests_are_recorded_as_failure_and_archived(
     # Invalid JSON has no batch_id: its record is keyed by the manifest and its content.
     assert records[keys["bad_json"]].batch_id.startswith("invalid:manifests/bad_json.json:")
     assert records[keys["bad_schema"]].batch_id == "bad_schema"
+    # Recorded by the lane that owns them: the quarantine lane, or the intent's lane.
+    assert records[keys["bad_json"]].lane == "ingest"
+    assert (records[keys["bad_missing"]].lane, records[keys["bad_join"]].lane) == (
+        "spatial",
+        "join",
+    )
     # Nothing is retried.
     assert tick_all(daemon) == {name: [] for name in LANE_SENSORS}
     assert len(mongodb.find_manifests(LedgerStatus.FAILURE)) == len(cases)

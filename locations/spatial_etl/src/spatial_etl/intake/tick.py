@@ -331,6 +331,7 @@ class LaneTick:
         )
         fields: dict[str, Any] = {
             "manifest_key": key,
+            "lane": self.lane.name,
             "status": LedgerStatus.FAILURE,
             "error_message": reason,
             "manifest": document if isinstance(document, dict) else {},
