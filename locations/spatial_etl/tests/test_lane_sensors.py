@@ -10,7 +10,7 @@ from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.intake.cursor import MAX_CURSOR_KEYS, parse_cursor
 from spatial_etl.intake.lanes import ROUTER_ENV_VAR, RouterConfigError
 from spatial_etl.testing import Landing, SensorDaemon, lane_daemon
-from spatial_platform.ledger import AssetRecord, LedgerStatus
+from spatial_platform.ledger import AssetRecord, LedgerStatus, ManifestRecord
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
 
@@ -203,6 +203,12 @@ def test_bad_manifests_are_recorded_as_failure_and_archived(
     # Invalid JSON has no batch_id: its record is keyed by the manifest and its content.
     assert records[keys["bad_json"]].batch_id.startswith("invalid:manifests/bad_json.json:")
     assert records[keys["bad_schema"]].batch_id == "bad_schema"
+    # Recorded by the lane that owns them: the quarantine lane, or the intent's lane.
+    assert records[keys["bad_json"]].lane == "ingest"
+    assert (records[keys["bad_missing"]].lane, records[keys["bad_join"]].lane) == (
+        "spatial",
+        "join",
+    )
     # Nothing is retried.
     assert tick_all(daemon) == {name: [] for name in LANE_SENSORS}
     assert len(mongodb.find_manifests(LedgerStatus.FAILURE)) == len(cases)
@@ -315,3 +321,30 @@ def test_a_tick_reads_at_most_batch_size_manifests(
     daemon = lane_daemon(daemon.instance, smaller, daemon.resources)
     sizes = [len(daemon.tick("spatial_sensor").created) for _ in range(4)]
     assert sizes == [2, 2, 1, 0]
+
+
+class LedgerDown(MongoDBResource):
+    """The ledger refuses every write, as when MongoDB is unreachable."""
+
+    def claim_manifest(self, record: ManifestRecord) -> bool:
+        raise ConnectionError(
+            "MongoDB at mongodb:27017 is unreachable: check MONGO_CONNECTION_STRING"
+        )
+
+
+def test_a_ledger_outage_fails_the_tick_and_the_next_tick_recovers(
+    daemon: SensorDaemon, landing: Landing, mongodb: MongoDBResource
+) -> None:
+    first = landing.put_manifest(landing.manifest("ingest_vector", "outage_1"))
+    landing.put_manifest(landing.manifest("ingest_raster", "outage_2"))
+    daemon.resources["mongodb"] = LedgerDown(**mongodb.model_dump())
+    with pytest.raises(ConnectionError, match="MONGO_CONNECTION_STRING"):
+        daemon.tick("spatial_sensor")
+    assert daemon.cursors.get("spatial_sensor") is None
+    assert first in landing.landing_keys("manifests/")
+    daemon.resources["mongodb"] = mongodb
+    assert sorted(r.run_key or "" for r in daemon.tick("spatial_sensor").created) == [
+        "spatial:outage_1",
+        "spatial:outage_2",
+    ]
+    assert landing.landing_keys("manifests/") == []

@@ -172,8 +172,6 @@ class GDALResource(dg.ConfigurableResource):
                         )
                     writer.write(out, geometry_types(geoms), geometry_bbox(geoms))
                     rows += batch.num_rows
-        except SpatialFileError:
-            raise
         except Exception as exc:
             raise SpatialFileError(f"{Path(source).name}: could not be converted ({exc})") from exc
         finally:
@@ -271,8 +269,6 @@ class GDALResource(dg.ConfigurableResource):
                         OVERVIEWS="AUTO",
                     )
                 source_name = declared.to_string()
-        except SpatialFileError:
-            raise
         except RasterioError as exc:
             raise SpatialFileError(f"{Path(source).name}: could not be converted ({exc})") from exc
         info = self.raster_info(destination)

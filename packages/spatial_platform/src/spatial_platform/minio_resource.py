@@ -8,6 +8,7 @@ manifests move to ``archive/{key}`` in the landing bucket.
 import json
 import mimetypes
 import posixpath
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -78,7 +79,9 @@ class MinIOResource(dg.ConfigurableResource):
                     break
         return keys
 
-    def list_keys(self, bucket: str, prefix: str = "", start_after: str | None = None) -> Any:
+    def list_keys(
+        self, bucket: str, prefix: str = "", start_after: str | None = None
+    ) -> Iterator[str]:
         """Object keys under ``prefix`` (recursive, key order), lazily."""
         objects = self.get_client().list_objects(
             bucket, prefix=prefix or None, recursive=True, start_after=start_after

@@ -57,7 +57,7 @@ def spatial_resources(
         ),
         "postgis": PostGISResource(
             host=dg.EnvVar("POSTGRES_HOST"),
-            port=int(os.environ.get("POSTGRES_PORT", "5432")),
+            port=dg.EnvVar.int("POSTGRES_PORT") if "POSTGRES_PORT" in os.environ else 5432,
             user=dg.EnvVar("POSTGRES_USER"),
             password=dg.EnvVar("POSTGRES_PASSWORD"),
             database=compute,

@@ -65,7 +65,6 @@ def build_run_request(lane: Lane, manifest: Manifest, manifest_key: str) -> dg.R
 class TickOutcome:
     """What a tick decided about the manifests it read."""
 
-    run_requests: list[dg.RunRequest] = field(default_factory=list)
     partition_keys: list[str] = field(default_factory=list)
     quarantined: int = 0
     canceled: int = 0
@@ -331,6 +330,7 @@ class LaneTick:
         )
         fields: dict[str, Any] = {
             "manifest_key": key,
+            "lane": self.lane.name,
             "status": LedgerStatus.FAILURE,
             "error_message": reason,
             "manifest": document if isinstance(document, dict) else {},
