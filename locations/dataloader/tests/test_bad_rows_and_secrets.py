@@ -2,6 +2,7 @@
 analysis runs that fail are requested again, within a bound."""
 
 import uuid
+from functools import cache
 
 import dagster as dg
 import psycopg
@@ -17,8 +18,14 @@ from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
 
+@cache
+def location() -> dg.Definitions:
+    """The location's definitions, loaded once per test module."""
+    return defs()
+
+
 def tick(name: str, lakebase_resource: LakebaseResource, instance: dg.DagsterInstance):
-    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def(name)])
+    definitions = dg.Definitions(sensors=[location().resolve_sensor_def(name)])
     context = dg.build_sensor_context(
         instance=instance, resources={"lakebase": lakebase_resource}, definitions=definitions
     )

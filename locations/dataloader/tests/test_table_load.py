@@ -5,6 +5,7 @@ source database with COPY and writes a local Delta table.
 """
 
 from datetime import timedelta
+from functools import cache
 
 import dagster as dg
 import psycopg
@@ -18,10 +19,16 @@ from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
 
+@cache
+def location() -> dg.Definitions:
+    """The location's definitions, loaded once per test module."""
+    return defs()
+
+
 def claim_all(
     lakebase_resource: LakebaseResource, instance: dg.DagsterInstance
 ) -> list[dg.RunRequest]:
-    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def("master_sensor")])
+    definitions = dg.Definitions(sensors=[location().resolve_sensor_def("master_sensor")])
     context = dg.build_sensor_context(
         instance=instance, resources={"lakebase": lakebase_resource}, definitions=definitions
     )
