@@ -155,6 +155,7 @@ def test_bad_input_fails_the_row_with_a_clear_message_and_others_go_on(
     failed = lakebase.get_table(bad)
     assert failed is not None and failed.last_status == "Failed"
     assert expected in (failed.last_status_message or "")
+    assert "ReportedFailure" not in (failed.last_status_message or "")  # the error, word for word
     assert failed.requires_review == (stage == "claim")
     [history] = lakebase.get_history(bad)
     assert history["status"] == "Failed" and expected in history["error_message"]
