@@ -2,6 +2,7 @@
 analysis runs that fail are requested again, within a bound."""
 
 import uuid
+from functools import cache
 
 import dagster as dg
 import psycopg
@@ -11,14 +12,21 @@ from pydantic import ValidationError
 from dataloader.assets.table_load import dataloader_table_load
 from dataloader.components.table_load import TableLoad
 from dataloader.definitions import defs
+from dataloader.resources.compute import PipesComputeResource
 from dataloader.resources.lakebase import LakebaseResource
 from dataloader.tags import RETRY_OF_TAG
 from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
 
+@cache
+def location() -> dg.Definitions:
+    """The location's definitions, loaded once per test module."""
+    return defs()
+
+
 def tick(name: str, lakebase_resource: LakebaseResource, instance: dg.DagsterInstance):
-    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def(name)])
+    definitions = dg.Definitions(sensors=[location().resolve_sensor_def(name)])
     context = dg.build_sensor_context(
         instance=instance, resources={"lakebase": lakebase_resource}, definitions=definitions
     )
@@ -154,3 +162,38 @@ def test_a_failed_retry_analysis_is_requested_again_then_flagged(
     assert (table.last_status_message or "").startswith(
         "[AI Analysis - Requires Review] the retry analysis failed 3 times for this failure"
     )
+
+
+def test_the_load_script_refuses_credentials_and_exits_non_zero(source_config) -> None:
+    """The last place config enters: the Pipes script itself (whatever launched it)."""
+    extras = {
+        "control_key": "customers",
+        "db_type": "postgres",
+        "db_config_value": {"host": "h", "database": "d", "conn": '{"passwd": "hunter2"}'},
+        "load_strategy": "full",
+    }
+
+    @dg.asset
+    def direct(context: dg.AssetExecutionContext) -> None:
+        PipesComputeResource().run_script(context, "dataloader_pipe.py", extras, "claim:1")
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([direct], instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = [
+            e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE
+        ]
+        error = failure.step_failure_data.error
+        assert error is not None and error.cause is not None
+        assert "failed with code 1" in error.cause.message
+        reported = [
+            entry.dagster_event.engine_event_data.error
+            for entry in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+            if entry.dagster_event and entry.dagster_event.engine_event_data.error
+        ]
+        [message] = [e.message.strip() for e in reported if e.cls_name == "ReportedFailure"]
+        assert message.endswith(
+            "ReportedFailure: db_config_value must not hold conn.passwd: put credentials in the "
+            "secret scope named by db_kv_scope"
+        )
+        assert "hunter2" not in message

@@ -6,6 +6,7 @@ Pipes subprocess and Delta writes.
 
 import uuid
 from collections.abc import Iterator
+from functools import cache
 
 import dagster as dg
 import pytest
@@ -24,6 +25,13 @@ from dataloader.sensors.run_outcomes import build_run_outcome_sensors
 from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
+
+@cache
+def location() -> dg.Definitions:
+    """The location's definitions, loaded once per test module."""
+    return defs()
+
+
 QUEUED_COORDINATOR = {
     "run_coordinator": {
         "module": "dagster._core.run_coordinator",
@@ -41,7 +49,7 @@ def run_instance() -> Iterator[dg.DagsterInstance]:
 
 def tick(name: str, lakebase_resource: LakebaseResource, instance: dg.DagsterInstance):
     # The location's sensors without its YAML demo tables.
-    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def(name)])
+    definitions = dg.Definitions(sensors=[location().resolve_sensor_def(name)])
     context = dg.build_sensor_context(
         instance=instance, resources={"lakebase": lakebase_resource}, definitions=definitions
     )

@@ -5,6 +5,7 @@ source database with COPY and writes a local Delta table.
 """
 
 from datetime import timedelta
+from functools import cache
 
 import dagster as dg
 import psycopg
@@ -18,10 +19,16 @@ from lakebase import LakebaseClient
 from lakebase.testing import ManualClock
 
 
+@cache
+def location() -> dg.Definitions:
+    """The location's definitions, loaded once per test module."""
+    return defs()
+
+
 def claim_all(
     lakebase_resource: LakebaseResource, instance: dg.DagsterInstance
 ) -> list[dg.RunRequest]:
-    definitions = dg.Definitions(sensors=[defs().resolve_sensor_def("master_sensor")])
+    definitions = dg.Definitions(sensors=[location().resolve_sensor_def("master_sensor")])
     context = dg.build_sensor_context(
         instance=instance, resources={"lakebase": lakebase_resource}, definitions=definitions
     )
@@ -148,6 +155,7 @@ def test_bad_input_fails_the_row_with_a_clear_message_and_others_go_on(
     failed = lakebase.get_table(bad)
     assert failed is not None and failed.last_status == "Failed"
     assert expected in (failed.last_status_message or "")
+    assert "ReportedFailure" not in (failed.last_status_message or "")  # the error, word for word
     assert failed.requires_review == (stage == "claim")
     [history] = lakebase.get_history(bad)
     assert history["status"] == "Failed" and expected in history["error_message"]

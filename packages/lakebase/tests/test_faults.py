@@ -247,3 +247,18 @@ def test_an_unreachable_lakebase_is_one_line_naming_the_variables() -> None:
 def test_an_unmigrated_lakebase_names_the_migration_command(postgres_dsn: str) -> None:
     with pytest.raises(LakebaseNotMigrated, match=r"is not migrated .* run `lakebase-migrate"):
         LakebaseClient(postgres_dsn).claim(limit=10)
+
+
+def test_a_dropped_connection_is_replaced_without_the_caller_noticing(
+    lakebase: LakebaseClient, postgres_dsn: str, registration
+) -> None:
+    lakebase.register_table(registration("t"), "sql")  # the pool now holds a connection
+    dbname = postgres_dsn.rsplit("/", 1)[-1]
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:  # e.g. a failover
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        )
+    [queued] = lakebase.claim_ready_tables(limit=1)
+    assert queued.table.control_key == "t"

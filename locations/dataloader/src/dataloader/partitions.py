@@ -19,20 +19,30 @@ def is_partition_key(control_key: str) -> bool:
 
 
 def ensure_partitions(instance: dg.DagsterInstance, control_keys: Iterable[str]) -> list[str]:
-    """Add the partitions missing for ``control_keys``; return the keys added."""
-    known = set(instance.get_dynamic_partitions(TABLES.name or ""))
-    missing = sorted({k for k in control_keys if is_partition_key(k)} - known)
+    """Add the partitions missing for a few ``control_keys`` (a tick's claims); return them.
+
+    Looks each key up, so a tick's cost does not grow with the number of tables.
+    """
+    name = TABLES.name or ""
+    missing = sorted(
+        {k for k in control_keys if is_partition_key(k)}
+        - {k for k in control_keys if instance.has_dynamic_partition(name, k)}
+    )
     if missing:
-        instance.add_dynamic_partitions(TABLES.name or "", missing)
+        instance.add_dynamic_partitions(name, missing)
     return missing
 
 
-def remove_partitions(instance: dg.DagsterInstance, keep: Iterable[str]) -> list[str]:
-    """Delete the partitions of tables no longer in ``table_control``; return them."""
-    gone = sorted(set(instance.get_dynamic_partitions(TABLES.name or "")) - set(keep))
-    for key in gone:
-        instance.delete_dynamic_partition(TABLES.name or "", key)
-    return gone
+def sync_partitions(instance: dg.DagsterInstance, control_keys: Iterable[str]) -> None:
+    """Make the partitions exactly the tables of ``table_control`` (after a registration
+    change): add the missing ones, delete those of tables that no longer exist."""
+    name = TABLES.name or ""
+    wanted = {k for k in control_keys if is_partition_key(k)}
+    known = set(instance.get_dynamic_partitions(name))
+    if wanted - known:
+        instance.add_dynamic_partitions(name, sorted(wanted - known))
+    for key in sorted(known - wanted):
+        instance.delete_dynamic_partition(name, key)
 
 
 def table_event(

@@ -44,5 +44,6 @@ def reported_failure(context: dg.AssetExecutionContext) -> str | None:
         data = event.engine_event_data if event else None
         error = data.error if data else None
         if error is not None and error.cls_name == REPORTED_FAILURE:
-            return error.message.strip().removeprefix(f"{REPORTED_FAILURE}: ")
+            # "pipes_session.ReportedFailure: <error>": the error, word for word.
+            return error.message.strip().split(f"{REPORTED_FAILURE}: ", 1)[-1]
     return None

@@ -10,7 +10,7 @@ from datetime import timedelta
 import dagster as dg
 
 from dataloader.assets.table_load import TABLE_LOAD_KEY, TABLE_LOAD_OP
-from dataloader.partitions import ensure_partitions, remove_partitions, table_event
+from dataloader.partitions import ensure_partitions, sync_partitions, table_event
 from dataloader.resources.lakebase import LakebaseResource
 from dataloader.sensors.registrations import sync_declared_tables
 from dataloader.settings import MasterSensorSettings
@@ -89,9 +89,7 @@ def build_master_sensor(
         instance = context.instance
         synced = sync_declared_tables(client, context.repository_def, context.log)
         if synced is not None:
-            keys = client.get_control_keys()
-            ensure_partitions(instance, keys)
-            remove_partitions(instance, keep=keys)
+            sync_partitions(instance, client.get_control_keys())
         released = release_orphaned_claims(instance, client, settings.orphan_grace_minutes)
         batch = client.claim(settings.batch_size)
         ensure_partitions(
