@@ -14,6 +14,7 @@ import pytest
 from local_services import PostgresCluster, PostgresUnavailable, free_port
 from local_services.network import port_is_open
 from local_services.postgres import find_bindir
+from local_services.shared import stop_shared
 from platform_config import Environment
 from platform_testing import world_readable_tempdir
 from spatial_platform import (
@@ -32,9 +33,7 @@ from spatial_platform import (
 @pytest.fixture
 def s3_state(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
-    record = tmp_path / "server.json"
-    if record.exists():
-        os.kill(json.loads(record.read_text())["pid"], signal.SIGTERM)
+    stop_shared(tmp_path)
 
 
 def test_local_minio_starts_one_shared_s3_server(s3_state: Path, tmp_path: Path) -> None:
@@ -44,7 +43,7 @@ def test_local_minio_starts_one_shared_s3_server(s3_state: Path, tmp_path: Path)
     second = LocalMinIOResource(state_dir=str(s3_state))
     assert second.list_manifests() == ["manifests/b1.json"]
     assert second.get_client().bucket_exists("data-lake")
-    assert json.loads((s3_state / "server.json").read_text())["port"] > 0
+    assert json.loads((s3_state / "servers.json").read_text())["servers"]["s3"]["port"] > 0
 
 
 def test_local_ledger_lives_and_dies_with_the_local_lake(s3_state: Path) -> None:
@@ -53,7 +52,7 @@ def test_local_ledger_lives_and_dies_with_the_local_lake(s3_state: Path) -> None
     assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is not None
     (store,) = s3_state.glob("ledger-*.json")
     # The S3 server stops (dg dev stopped): its objects are gone, and so is their ledger.
-    server = json.loads((s3_state / "server.json").read_text())
+    server = json.loads((s3_state / "servers.json").read_text())["servers"]["s3"]
     os.kill(server["pid"], signal.SIGTERM)
     wait_for_port_closed(server["port"])
     assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_services import free_port, stop_local_clusters
+from local_services.shared import stop_shared_servers
 
 LOCATIONS_QUERY = """
 {
@@ -121,5 +122,7 @@ def dg_dev(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        # Sensors may have started a location's local Postgres (it outlives dg dev).
+        # Sensors may have started a location's local Postgres or shared servers (they
+        # outlive dg dev; scripts/dev stops them the same way).
         stop_local_clusters(dagster_home)
+        stop_shared_servers(dagster_home)
