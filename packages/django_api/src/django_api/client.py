@@ -2,8 +2,7 @@
 
 import datetime as dt
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from django_api.models import (
     ReportCatalogue,
     ReportData,
 )
-from resilient_http import ApiError, RetryPolicy, send
+from resilient_http import ApiError, HttpClient, RetryPolicy, send
 from resilient_http.send import endpoint_of
 
 DEFAULT_PAGE_SIZE = 100
@@ -28,7 +27,7 @@ MAX_PAGES = 10_000
 _M = TypeVar("_M", Report, Modifier, JobRecord)
 
 
-class DjangoAPIClient:
+class DjangoAPIClient(HttpClient):
     """Typed calls to the Django API with JWT auth, a timeout and retries with backoff.
 
     ``policy`` carries ``TIMEOUT_SECONDS`` and ``MAX_RETRIES``. Transport errors, timeouts,
@@ -61,20 +60,6 @@ class DjangoAPIClient:
         )
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -2,8 +2,7 @@
 
 import json
 from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_attempt, wait_fixed
@@ -11,13 +10,13 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_attempt, 
 from fireant.errors import FireantJobFailed, PollAttemptsExhausted
 from fireant.models import FireantJobStatus, JobResults, JobStatusReport, JobType
 from fireant.polling import PollPolicy
-from resilient_http import ApiError, RetryPolicy, send
+from resilient_http import ApiError, HttpClient, RetryPolicy, send
 from resilient_http.send import endpoint_of
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class FireantClient:
+class FireantClient(HttpClient):
     """Typed calls to Fireant with a timeout and retries with backoff (``policy``).
 
     Submissions carry an idempotency key, so retrying a submit after a timeout or a 5xx
@@ -43,20 +42,6 @@ class FireantClient:
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             transport=transport,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = send(self._http, method, path, self.policy, **kwargs)
