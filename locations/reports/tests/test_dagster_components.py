@@ -22,6 +22,7 @@ ASSETS = {
     "job_completion_status",
     "results_storage",
 }
+OUTCOME_SENSORS = {"report_run_failure_sensor", "report_run_canceled_sensor"}
 
 
 def build(component: ReportsOrchestrator, state: Path | None) -> dg.Definitions:
@@ -44,6 +45,7 @@ def test_the_location_loads_from_its_defs_folder(monkeypatch: pytest.MonkeyPatch
         "report_cron_sensor",  # defs.yaml picks the sensor approach
         "run_failure_sensor",  # defs/alerting: platform_alerting
         "sensor_health_sensor",
+        *OUTCOME_SENSORS,
     }
     assert set(repository.get_top_level_resources()) >= RESOURCE_KEYS
     partitions = repository.assets_defs_by_key[dg.AssetKey("report_data")].partitions_def
@@ -64,7 +66,7 @@ def test_each_approach_brings_its_trigger(
     repository = build(
         ReportsOrchestrator.model_validate({"scheduling_approach": approach}), catalogue_file
     ).get_repository_def()
-    assert {s.name for s in repository.sensor_defs} == sensors
+    assert {s.name for s in repository.sensor_defs} == sensors | OUTCOME_SENSORS
     assert {s.name for s in repository.schedule_defs} == schedules
     jobs = {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"}
     per_report = {"process_report_1", "process_report_2"} if approach == "pipeline" else set()

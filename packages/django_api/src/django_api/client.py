@@ -283,13 +283,17 @@ class DjangoAPIClient(HttpClient):
         *,
         status: JobRecordStatus | None = None,
         results_url: str | None = None,
+        dagster_run_id: str | None = None,
+        status_message: str | None = None,
     ) -> JobRecord:
-        """``PATCH /api/jobs/{id}/`` with the fields given."""
-        body: dict[str, Any] = {}
-        if status is not None:
-            body["status"] = str(status)
-        if results_url is not None:
-            body["results_url"] = results_url
+        """``PATCH /api/jobs/{id}/`` with the fields given (the run and why, on an outcome)."""
+        fields = {
+            "status": str(status) if status is not None else None,
+            "results_url": results_url,
+            "dagster_run_id": dagster_run_id,
+            "status_message": status_message,
+        }
+        body = {key: value for key, value in fields.items() if value is not None}
         path = f"/api/jobs/{job_id}/"
         return self._parse(JobRecord, "PATCH", path, self._object("PATCH", path, json=body))
 

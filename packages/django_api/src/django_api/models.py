@@ -91,14 +91,33 @@ class ReportData(BaseModel):
 
 
 class JobRecordStatus(StrEnum):
-    """Status of a job record in Django (Fireant's Running/Failed/Finished map onto these)."""
+    """Status of a job record in Django (Fireant's Running/Failed/Finished map onto these).
+
+    ``CANCELLED``: the Dagster run working on the job was cancelled before it ended.
+    """
 
     SUBMITTED = "submitted"
     RUNNING = "running"
     FAILED = "failed"
     COMPLETED = "completed"
     TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
     UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        """An outcome: nothing but a later run's own result may change it."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {
+        JobRecordStatus.COMPLETED,
+        JobRecordStatus.FAILED,
+        JobRecordStatus.TIMEOUT,
+        JobRecordStatus.CANCELLED,
+    }
+)
 
 
 class JobRecord(BaseModel):
@@ -112,3 +131,5 @@ class JobRecord(BaseModel):
     fireant_jobid: str
     status: JobRecordStatus = JobRecordStatus.SUBMITTED
     results_url: str | None = None
+    dagster_run_id: str | None = None
+    status_message: str | None = None

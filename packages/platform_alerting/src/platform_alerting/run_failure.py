@@ -3,22 +3,31 @@
 from collections.abc import Callable
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 from platform_alerting.sinks import Alert, AlertSink
 
 MAX_ERROR_CHARS = 1500
 
 
+def _root(error: SerializableErrorInfo) -> str:
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def failure_error(context: dg.RunFailureSensorContext) -> str:
-    """The root cause of the first failed step, else the run failure message."""
+    """The root cause of the first failed step, else of the run's own failure (a resource
+    that did not initialise), else the run failure message."""
     for event in context.get_step_failure_events():
         error = event.step_failure_data.error
         if error is None:
             continue
-        while error.cause is not None:
-            error = error.cause
         step = event.step_key or "a step"
-        return f"{step}: {error.message.strip()}"[:MAX_ERROR_CHARS]
+        return f"{step}: {_root(error)}"[:MAX_ERROR_CHARS]
+    data = context.failure_event.job_failure_data
+    if data is not None and data.error is not None:
+        return _root(data.error)[:MAX_ERROR_CHARS]
     return (context.failure_event.message or "no error message was recorded")[:MAX_ERROR_CHARS]
 
 

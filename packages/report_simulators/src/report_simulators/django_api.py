@@ -28,6 +28,10 @@ from report_simulators.faults import FaultMiddleware, Faults, env_number
 
 DEFAULT_USERNAME = "orchestrator"
 DEFAULT_PASSWORD = "local-password"  # a local stand-in's login, not a production secret
+JOB_STATUSES = frozenset(
+    {"submitted", "running", "failed", "completed", "timeout", "cancelled", "unknown"}
+)
+JOB_FIELDS = ("status", "results_url", "dagster_run_id", "status_message")
 
 
 @dataclass
@@ -350,6 +354,8 @@ class DjangoSimulator:
         body = await _body(request)
         if not isinstance(body.get("report_id"), int) or not body.get("fireant_jobid"):
             return _error(400, "report_id (integer) and fireant_jobid are required")
+        if body.get("status", "submitted") not in JOB_STATUSES:
+            return _error(400, f"status must be one of {sorted(JOB_STATUSES)}")
         with self._lock:
             job_id = max(self.jobs, default=0) + 1
             job = {
@@ -359,6 +365,8 @@ class DjangoSimulator:
                 "fireant_jobid": str(body["fireant_jobid"]),
                 "status": body.get("status", "submitted"),
                 "results_url": None,
+                "dagster_run_id": None,
+                "status_message": None,
             }
             self.jobs[job_id] = job
         return JSONResponse(job, status_code=201)
@@ -376,7 +384,9 @@ class DjangoSimulator:
                 return Response(status_code=204)
             if request.method == "PATCH":
                 body = await _body(request)
-                for key in ("status", "results_url"):
+                if "status" in body and body["status"] not in JOB_STATUSES:
+                    return _error(400, f"status must be one of {sorted(JOB_STATUSES)}")
+                for key in JOB_FIELDS:
                     if key in body:
                         job[key] = body[key]
             return JSONResponse(job)

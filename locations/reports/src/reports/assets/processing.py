@@ -84,11 +84,11 @@ def report_data(context: dg.AssetExecutionContext, django_api: DjangoApiResource
     }
 
 
-def _recorded_job_id(context: dg.AssetExecutionContext, key: str) -> str | None:
+def recorded_fireant_job(instance: dg.DagsterInstance, report_id: int, key: str) -> str | None:
     """The Fireant job an earlier attempt of this (report, due time) recorded, if any."""
-    records = context.instance.fetch_materializations(
+    records = instance.fetch_materializations(
         dg.AssetRecordsFilter(
-            asset_key=external_job_submission.key, asset_partitions=[context.partition_key]
+            asset_key=external_job_submission.key, asset_partitions=[str(report_id)]
         ),
         limit=50,
     ).records
@@ -114,7 +114,7 @@ def external_job_submission(
     """The Fireant job of this report and due time: submitted once, resumed after that."""
     report_id, due_at = _identity(context)
     key = idempotency_key(report_id, due_at)
-    job_id = _recorded_job_id(context, key)
+    job_id = recorded_fireant_job(context.instance, report_id, key)
     resumed = job_id is not None
     if job_id is None:
         with fireant_api.client() as fireant:

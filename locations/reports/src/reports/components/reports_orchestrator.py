@@ -30,6 +30,7 @@ from reports.scheduling.trigger import TriggerSettings
 from reports.sensors.discovery import build_discovery_sensor, discover_catalogue
 from reports.sensors.report_cron import build_report_cron_sensor
 from reports.sensors.report_pipeline import build_report_pipeline_sensor, report_job_name
+from reports.sensors.report_run_outcome import build_report_run_outcome_sensors
 from reports.settings import ReportsSettings, SchedulingApproach, load_reports_settings
 
 STATE_KEY = "ReportCatalogue"
@@ -130,7 +131,8 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
                 settings.discovery_sensor_interval_seconds,
                 status,
                 alert=discovery_alerter(self.alert_channel),
-            )
+            ),
+            *build_report_run_outcome_sensors(status),
         ]
         schedules = []
         approach = settings.scheduling_approach

@@ -1,0 +1,182 @@
+"""``report_run_failure_sensor`` and ``report_run_canceled_sensor``: a report run's outcome,
+written to its Django job record from Dagster's run status, not from inside the assets.
+
+The assets record what they see themselves, but a run can fail outside them (a resource
+that does not initialise, a step process killed, a run worker that dies) or be cancelled
+(Dagster's interrupt is a ``BaseException``): its job record would stay ``running`` for
+ever. These sensors watch every run of the location (the shared job, the per-report jobs
+and materializations started by hand), find the record of the run's (report, due time) and
+mark it ``failed`` or ``cancelled`` with the run id and the reason.
+
+Fencing: a record that already has an outcome (``completed`` above all: a re-execution that
+succeeded wins) is left alone, and so is one whose run group has a newer run (a
+re-execution owns the record now). A run that failed before its Fireant job was recorded
+has no record: the sensor logs a JSON line naming the report, due time, run and reason,
+and changes nothing. Processing the same run again changes nothing.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from reports.assets.processing import recorded_fireant_job
+from reports.logs import log_json
+from reports.resources import DjangoApiResource
+from reports.runs import REPORT_ID_TAG, idempotency_key, run_due_time
+
+if TYPE_CHECKING:
+    from django_api import JobRecordStatus
+
+PARTITION_TAG = "dagster/partition"
+WILL_RETRY_TAG = "dagster/will_retry"  # Dagster retries the failed run: the retry resumes
+MINIMUM_INTERVAL_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a report run ended, and why."""
+
+    run: dg.DagsterRun
+    status: "JobRecordStatus"
+    reason: str
+
+
+def report_of(run: dg.DagsterRun) -> int | None:
+    """The report a run works for: its tag, else its partition (report runs only)."""
+    raw = run.tags.get(REPORT_ID_TAG) or run.tags.get(PARTITION_TAG)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _superseded(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
+    """The id of a newer run of the same run group (a re-execution), if there is one."""
+    group = instance.get_run_group(run.run_id)
+    if group is None:
+        return None
+    records = instance.get_run_records(dg.RunsFilter(run_ids=[r.run_id for r in group[1]]))
+    created = {record.dagster_run.run_id: record.create_timestamp for record in records}
+    mine = created.get(run.run_id)
+    newer = [rid for rid, at in created.items() if mine is not None and at > mine]
+    return max(newer, key=created.__getitem__) if newer else None
+
+
+def record_run_outcome(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    outcome: RunOutcome,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> str:
+    """Write ``outcome`` to the run's job record unless fenced off; say what was done."""
+    run = outcome.run
+    report_id = report_of(run)
+    if report_id is None:
+        return f"Run {run.run_id} works for no report: nothing to record"
+    due_at: dt.datetime = run_due_time(instance, run)
+    fields = {"report_id": report_id, "due_at": due_at, "run_id": run.run_id}
+    fireant_job = recorded_fireant_job(instance, report_id, idempotency_key(report_id, due_at))
+    if fireant_job is None:
+        return log_json(
+            log,
+            "warning",
+            "run_outcome_without_job_record",
+            f"Run {run.run_id} of report {report_id} ended {outcome.status} before a Fireant "
+            f"job was submitted: no job record to update ({outcome.reason})",
+            reason=outcome.reason,
+            **fields,
+        )
+    fields["fireant_job_id"] = fireant_job
+    with django_api.client() as api:
+        records = api.find_jobs(report_id=report_id, fireant_jobid=fireant_job)
+        if not records:
+            return log_json(
+                log,
+                "warning",
+                "run_outcome_without_job_record",
+                f"Run {run.run_id} of report {report_id} ended {outcome.status} before Fireant "
+                f"job {fireant_job} was recorded in Django: nothing to update ({outcome.reason})",
+                reason=outcome.reason,
+                **fields,
+            )
+        record = records[0]  # get_or_create_job's choice, should there be two
+        newer = _superseded(instance, run)
+        if record.status.is_terminal or newer is not None:
+            why = f"re-executed by run {newer}" if newer else f"already {record.status}"
+            return log_json(
+                log,
+                "info",
+                "run_outcome_fenced",
+                f"Job record {record.id} of report {report_id} left as it is ({why}); run "
+                f"{run.run_id} ended {outcome.status}",
+                local_job_id=record.id,
+                **fields,
+            )
+        api.update_job(
+            record.id,
+            status=outcome.status,
+            dagster_run_id=run.run_id,
+            status_message=outcome.reason,
+        )
+    return log_json(
+        log,
+        "warning",
+        "job_record_outcome",
+        f"Job record {record.id} of report {report_id} -> {outcome.status}: {outcome.reason}",
+        local_job_id=record.id,
+        status=str(outcome.status),
+        reason=outcome.reason,
+        **fields,
+    )
+
+
+def build_report_run_outcome_sensors(
+    default_status: dg.DefaultSensorStatus,
+) -> list[dg.SensorDefinition]:
+    """The failure and cancel sensors, over every run of this code location.
+
+    No ``monitored_jobs``: the location's jobs are ``process_report_job``, the pipeline
+    approach's ``process_report_<id>`` (one per report, reloaded with the catalogue) and the
+    asset job of a materialization launched by hand; all of them write job records.
+    """
+
+    @dg.run_failure_sensor(
+        name="report_run_failure_sensor",
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        default_status=default_status,
+        description="Marks the Django job record of a failed report run 'failed', with why.",
+    )
+    def report_run_failure_sensor(
+        context: dg.RunFailureSensorContext, django_api: DjangoApiResource
+    ) -> None:
+        from django_api import JobRecordStatus
+        from platform_alerting import failure_error
+
+        run = context.dagster_run
+        if run.tags.get(WILL_RETRY_TAG) == "true":
+            return
+        reason = f"Dagster run {run.run_id} failed: {failure_error(context)}"
+        outcome = RunOutcome(run, JobRecordStatus.FAILED, reason)
+        record_run_outcome(context.instance, django_api, outcome, context.log)
+
+    @dg.run_status_sensor(
+        name="report_run_canceled_sensor",
+        run_status=dg.DagsterRunStatus.CANCELED,
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        default_status=default_status,
+        description="Marks the Django job record of a cancelled report run 'cancelled'.",
+    )
+    def report_run_canceled_sensor(
+        context: dg.RunStatusSensorContext, django_api: DjangoApiResource
+    ) -> None:
+        from django_api import JobRecordStatus
+
+        run = context.dagster_run
+        reason = f"Dagster run {run.run_id} was cancelled"
+        outcome = RunOutcome(run, JobRecordStatus.CANCELLED, reason)
+        record_run_outcome(context.instance, django_api, outcome, context.log)
+
+    return [report_run_failure_sensor, report_run_canceled_sensor]

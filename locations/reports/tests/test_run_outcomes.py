@@ -1,0 +1,179 @@
+"""Run-level outcomes: a report run that fails outside its assets or is cancelled leaves its
+Django job record failed or cancelled, never running; a completed record is never touched."""
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from django_api import JobRecord
+from reports.assets.processing import (
+    external_job_submission,
+    job_completion_status,
+    local_job_record,
+    report_data,
+    results_storage,
+)
+from reports.io_manager import ReportRunIOManager
+from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
+from reports.runs import DUE_AT_TAG
+from reports.sensors.report_run_outcome import build_report_run_outcome_sensors
+
+pytestmark = pytest.mark.integration
+
+DUE = dt.datetime(2024, 3, 2, 6, 0, tzinfo=dt.UTC)
+SUBMITTED_BY_FIRST_RUN = [report_data, external_job_submission, local_job_record]
+COMPLETED_BY_SECOND_RUN = [job_completion_status, results_storage]
+ALL = [*SUBMITTED_BY_FIRST_RUN, *COMPLETED_BY_SECOND_RUN]
+
+
+class UnreachableFireant(FireantResource):
+    """A Fireant resource that cannot initialise: the run fails before any asset runs."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        raise ConnectionError("fireant.example: name or service not known")
+
+
+Materialize = Callable[..., dg.ExecuteInProcessResult]
+
+
+@pytest.fixture
+def materialize(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    fireant_api: FireantResource,
+    fabric_storage: FabricStorageResource,
+    tmp_path: Path,
+) -> Materialize:
+    """Materialize ``selection`` of one report's assets for one due time, as a report run."""
+
+    def run(
+        report_id: int, selection: Sequence[dg.AssetsDefinition] = ALL, **resources: Any
+    ) -> dg.ExecuteInProcessResult:
+        instance.add_dynamic_partitions("reports", [str(report_id)])
+        return dg.materialize(
+            ALL,
+            selection=selection,
+            partition_key=str(report_id),
+            instance=instance,
+            tags={DUE_AT_TAG: DUE.isoformat()},
+            raise_on_error=False,
+            resources={
+                "django_api": django_api,
+                "fireant_api": fireant_api,
+                "fabric_storage": fabric_storage,
+                "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
+                **resources,
+            },
+        )
+
+    return run
+
+
+def records(django_api: DjangoApiResource, report_id: int) -> list[JobRecord]:
+    with django_api.client() as api:
+        return api.find_jobs(report_id=report_id)
+
+
+def deliver(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    event_type: dg.DagsterEventType,
+    django_api: DjangoApiResource,
+) -> None:
+    """Evaluate the sensor watching ``event_type`` on the run's real status event."""
+    failure_sensor, canceled_sensor = build_report_run_outcome_sensors(
+        dg.DefaultSensorStatus.STOPPED
+    )
+    [record] = instance.get_records_for_run(run_id, of_type=event_type).records
+    event = record.event_log_entry.dagster_event
+    run = instance.get_run_by_id(run_id)
+    assert event is not None and run is not None
+    sensor = failure_sensor if event_type is dg.DagsterEventType.RUN_FAILURE else canceled_sensor
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources={"django_api": django_api},
+    )
+    if event_type is dg.DagsterEventType.RUN_FAILURE:
+        sensor(context.for_run_failure())  # type: ignore[operator]
+    else:
+        sensor(context)  # type: ignore[operator]
+
+
+def test_a_run_failing_at_resource_init_fails_its_job_record(
+    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+) -> None:
+    assert materialize(4, SUBMITTED_BY_FIRST_RUN).success
+    [submitted] = records(django_api, 4)
+    assert submitted.status == "submitted"
+
+    broken = materialize(4, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
+    assert not broken.success
+    assert not [e for e in broken.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
+
+    [failed] = records(django_api, 4)
+    assert failed.id == submitted.id and failed.status == "failed"
+    assert failed.dagster_run_id == broken.run_id
+    assert failed.status_message and "name or service not known" in failed.status_message
+    # The same failure delivered again (a sensor tick re-processing the run) changes nothing.
+    deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
+    assert records(django_api, 4) == [failed]
+
+
+def test_a_cancelled_run_cancels_its_job_record(
+    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+) -> None:
+    from dagster._core.test_utils import create_run_for_test
+
+    assert materialize(6, SUBMITTED_BY_FIRST_RUN).success
+    run = create_run_for_test(
+        instance,
+        job_name="process_report_6",
+        tags={"dagster/partition": "6", DUE_AT_TAG: DUE.isoformat()},
+    )
+    instance.report_run_canceled(run)  # what the run coordinator does when a user cancels
+    deliver(instance, run.run_id, dg.DagsterEventType.RUN_CANCELED, django_api)
+
+    [cancelled] = records(django_api, 6)
+    assert cancelled.status == "cancelled" and cancelled.dagster_run_id == run.run_id
+    assert cancelled.status_message == f"Dagster run {run.run_id} was cancelled"
+
+
+def test_a_completed_record_is_never_overwritten(
+    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+) -> None:
+    assert materialize(7).success
+    [completed] = records(django_api, 7)
+    assert completed.status == "completed"
+
+    late = materialize(7, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
+    assert not late.success
+    deliver(instance, late.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
+    assert records(django_api, 7) == [completed]
+
+
+def test_a_failure_before_any_record_is_logged_and_changes_nothing(
+    materialize: Materialize,
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = records(django_api, 8)
+    broken = materialize(8, fireant_api=UnreachableFireant())
+    assert not broken.success
+    capsys.readouterr()
+    deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
+    assert records(django_api, 8) == before
+    logged = capsys.readouterr().err.splitlines()
+    [line] = [json.loads(text[text.index("{") :]) for text in logged if '"run_outcome' in text]
+    assert line["event"] == "run_outcome_without_job_record"
+    assert line["report_id"] == 8 and line["due_at"] == DUE.isoformat()
+    assert line["run_id"] == broken.run_id and "name or service not known" in line["reason"]
