@@ -13,6 +13,12 @@ Contract (paths under ``DJANGO_API_URL``; every call but ``ping`` sends ``Bearer
 - ``GET  /api/reports/{id}/modifiers/{modifier_id}/all``  ``{data: {report, modifier, eventgroup}, meta}``
 - ``GET  /api/jobs/?fireant_jobid=&report_id=``    ``{data: [job...]}``
 - ``POST /api/jobs/``, ``PATCH /api/jobs/{id}/``, ``DELETE /api/jobs/{id}/``
+  (status: submitted, running, failed, completed, timeout, cancelled, unknown; a run's
+  outcome also sets ``dagster_run_id`` and ``status_message``)
+
+Every creating POST carries ``Idempotency-Key`` (derived from its natural key) and, after
+an ambiguous failure (timeout, dropped connection, 429/5xx), looks the object up before
+posting again, so a retry never creates a second one.
 """
 
 from django_api.auth import DjangoJWTAuth

@@ -1,11 +1,20 @@
 """``DjangoAPIClient``: every call the orchestrator makes to the Django API."""
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from django_api.auth import DjangoJWTAuth
 from django_api.errors import DjangoAuthError
@@ -18,13 +27,15 @@ from django_api.models import (
     ReportCatalogue,
     ReportData,
 )
-from resilient_http import ApiError, HttpClient, RetryPolicy, send
+from resilient_http import ApiError, ApiUnavailable, HttpClient, RetryEvent, RetryPolicy, send
 from resilient_http.send import endpoint_of
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGES = 10_000
 
 _M = TypeVar("_M", Report, Modifier, JobRecord)
+_T = TypeVar("_T")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class DjangoAPIClient(HttpClient):
@@ -61,9 +72,11 @@ class DjangoAPIClient(HttpClient):
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(
+        self, method: str, path: str, policy: RetryPolicy | None = None, **kwargs: Any
+    ) -> httpx.Response:
         try:
-            return send(self._http, method, path, self.policy, **kwargs)
+            return send(self._http, method, path, policy or self.policy, **kwargs)
         except ApiError as exc:
             if exc.status in (401, 403) and not isinstance(exc, DjangoAuthError):
                 raise DjangoAuthError(
@@ -97,6 +110,62 @@ class DjangoAPIClient(HttpClient):
                 endpoint_of(method, path), None, f"expected a JSON object, got {_kind(body)}"
             )
         return body
+
+    def _create(
+        self,
+        path: str,
+        key: str,
+        post: Callable[[RetryPolicy], _T],
+        existing: Callable[[], _T | None],
+    ) -> _T:
+        """``post`` a new object so that retrying it never makes a second one.
+
+        Each attempt is a single request carrying ``Idempotency-Key: key`` (an API that
+        honours it answers a repeat with the first result). After an ambiguous failure (a
+        timeout, a dropped connection, 429 or 5xx: the POST may have been applied and only
+        its answer lost), the next attempt first looks the object up by its natural key
+        (``existing``), for an API that ignores the header. ``MAX_RETRIES`` and the backoff
+        are the client's policy.
+        """
+        policy = self.policy
+        once = dataclasses.replace(policy, max_retries=0, on_retry=None)
+        endpoint = endpoint_of("POST", path)
+
+        attempts = 0
+
+        def attempt() -> _T:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                found = existing()
+                if found is not None:
+                    return found
+            return post(once)
+
+        def before_sleep(state: RetryCallState) -> None:
+            if policy.on_retry and state.outcome is not None and state.next_action is not None:
+                policy.on_retry(
+                    RetryEvent(
+                        endpoint=endpoint,
+                        attempt=state.attempt_number,
+                        max_attempts=policy.max_attempts,
+                        wait_seconds=state.next_action.sleep,
+                        reason=f"{state.outcome.exception()} (idempotency key {key})",
+                    )
+                )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.max_attempts),
+            wait=wait_exponential(
+                multiplier=policy.backoff_initial_seconds,
+                min=policy.backoff_initial_seconds,
+                max=policy.backoff_max_seconds,
+            ),
+            retry=retry_if_exception_type(ApiUnavailable),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
 
     def _parse(self, model: type[_M], method: str, path: str, body: Mapping[str, Any]) -> _M:
         try:
@@ -178,21 +247,55 @@ class DjangoAPIClient(HttpClient):
             raise ApiError(endpoint_of("GET", path), None, "'modifiers' is not a list")
         return self._parse(Modifier, "GET", path, modifiers[0]) if modifiers else None
 
-    def create_modifier(self, fx_date: dt.date, as_at_date: dt.date) -> Modifier:
+    def create_modifier(
+        self, fx_date: dt.date, as_at_date: dt.date, *, idempotency_key: str | None = None
+    ) -> Modifier:
+        """``POST /api/report-modifiers/``, retried under one idempotency key (by default
+        one per call). A modifier has no natural key until it is linked to a report, so an
+        API that ignores the key may keep an unlinked extra one after a lost answer."""
         path = "/api/report-modifiers/"
         body = {"fx_date": fx_date.isoformat(), "as_at_date": as_at_date.isoformat()}
-        return self._parse(Modifier, "POST", path, self._object("POST", path, json=body))
+        key = idempotency_key or f"report-modifier:{uuid.uuid4()}"
+
+        def post(policy: RetryPolicy) -> Modifier:
+            answer = self._object("POST", path, policy=policy, json=body, headers=_keyed(key))
+            return self._parse(Modifier, "POST", path, answer)
+
+        return self._create(path, key, post, lambda: None)
 
     def link_modifier_to_report(self, report_id: int, modifier_id: int) -> None:
+        """``POST /api/link-modifier/single/``; after a lost answer, linked is linked."""
+        path = "/api/link-modifier/single/"
         body = {"report_id": report_id, "modifier_id": modifier_id}
-        self._json("POST", "/api/link-modifier/single/", json=body)
+        key = f"link-modifier:{report_id}:{modifier_id}"
+
+        def post(policy: RetryPolicy) -> bool:
+            self._json("POST", path, policy=policy, json=body, headers=_keyed(key))
+            return True
+
+        def linked() -> bool | None:
+            found = self._object("GET", f"/api/reports/{report_id}/modifiers/")
+            modifiers = found.get("modifiers")
+            ids = (
+                [m.get("id") for m in modifiers if isinstance(m, dict)]
+                if isinstance(modifiers, list)
+                else []
+            )
+            return True if modifier_id in ids else None
+
+        self._create(path, key, post, linked)
 
     def get_or_create_modifier_for_date(self, report_id: int, target_date: dt.date) -> Modifier:
-        """The report's modifier for ``target_date``, created and linked when missing."""
+        """The report's modifier for ``target_date``, created and linked when missing.
+
+        Safe to retry and to re-run: the creation's idempotency key is the natural key
+        (report, date), and a lost answer is followed by a lookup before any new POST.
+        """
         existing = self.find_modifier_for_date(report_id, target_date)
         if existing is not None:
             return existing
-        modifier = self.create_modifier(target_date, target_date)
+        key = f"report-modifier:{report_id}:{target_date.isoformat()}"
+        modifier = self.create_modifier(target_date, target_date, idempotency_key=key)
         self.link_modifier_to_report(report_id, modifier.id)
         return modifier
 
@@ -251,16 +354,29 @@ class DjangoAPIClient(HttpClient):
         report_modifier_id: int | None = None,
         status: JobRecordStatus = JobRecordStatus.SUBMITTED,
     ) -> JobRecord:
-        """``POST /api/jobs/``: record a submitted Fireant job."""
+        """``POST /api/jobs/``: record a submitted Fireant job, once.
+
+        The idempotency key is the natural key (report, Fireant job id); after a lost
+        answer the record is looked up by it before any new POST.
+        """
+        path = "/api/jobs/"
         body = {
             "report_id": report_id,
             "report_modifier_id": report_modifier_id,
             "fireant_jobid": fireant_jobid,
             "status": str(status),
         }
-        return self._parse(
-            JobRecord, "POST", "/api/jobs/", self._object("POST", "/api/jobs/", json=body)
-        )
+        key = f"job:{report_id}:{fireant_jobid}"
+
+        def post(policy: RetryPolicy) -> JobRecord:
+            answer = self._object("POST", path, policy=policy, json=body, headers=_keyed(key))
+            return self._parse(JobRecord, "POST", path, answer)
+
+        def existing() -> JobRecord | None:
+            found = self.find_jobs(report_id=report_id, fireant_jobid=fireant_jobid)
+            return found[0] if found else None
+
+        return self._create(path, key, post, existing)
 
     def get_or_create_job(
         self,
@@ -299,6 +415,10 @@ class DjangoAPIClient(HttpClient):
 
     def delete_job(self, job_id: int) -> None:
         self._json("DELETE", f"/api/jobs/{job_id}/")
+
+
+def _keyed(key: str) -> dict[str, str]:
+    return {IDEMPOTENCY_HEADER: key}
 
 
 def _page(body: Any, endpoint: str) -> tuple[list[Any], str | None]:

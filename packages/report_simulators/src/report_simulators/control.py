@@ -33,13 +33,18 @@ class SimulatorControl:
     def remove_report(self, report_id: int) -> None:
         self._call("DELETE", f"reports/{report_id}")
 
+    def set_django_options(self, **options: Any) -> None:
+        """``honour_idempotency_keys``: False answers like an API that ignores the header."""
+        self._call("POST", "options", json=options)
+
     def revoke_access_tokens(self) -> None:
         """Every access token issued so far gets 401 (clients must refresh)."""
         self._call("POST", "revoke-access-tokens")
 
     # both simulators
     def set_faults(self, **faults: Any) -> None:
-        """``latency_seconds``, ``failure_rate``, ``fail_next``, ``hang_next``, ``hang_seconds``, ``seed``."""
+        """``latency_seconds``, ``failure_rate``, ``fail_next``, ``hang_next``, ``hang_seconds``,
+        ``apply_then_fail_next``, ``apply_then_hang_next``, ``seed``."""
         self._call("POST", "faults", json=faults)
 
     def state(self) -> dict[str, Any]:

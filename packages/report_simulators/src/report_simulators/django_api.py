@@ -3,6 +3,10 @@
 Same HTTP contract as the real API (see the ``django_api`` package). The catalogue can be
 changed while it runs, through ``/_simulator/`` routes (``SimulatorControl``) or by editing
 its JSON file when one is given, so discovery can be shown picking up changes.
+
+Creating POSTs honour an ``Idempotency-Key`` header: a repeat of a key answers the first
+result without applying the request again (the same key with another body is a 422).
+``honour_idempotency_keys=False`` ignores the header, as an API without that support does.
 """
 
 import copy
@@ -12,7 +16,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,7 @@ class DjangoSimulatorOptions:
     refresh_token_seconds: float = 86_400.0
     default_page_size: int = 100
     catalogue_path: Path | None = None
+    honour_idempotency_keys: bool = True
     faults: Faults = field(default_factory=Faults)
 
     @classmethod
@@ -78,7 +83,14 @@ class DjangoSimulator:
         self.modifiers: dict[int, dict[str, Any]] = {}
         self.links: set[tuple[int, int]] = set()
         self.jobs: dict[int, dict[str, Any]] = {}
-        self.stats: dict[str, int] = {"logins": 0, "refreshes": 0, "unauthorized": 0}
+        self.stats: dict[str, int] = {
+            "logins": 0,
+            "refreshes": 0,
+            "unauthorized": 0,
+            "idempotent_replays": 0,
+        }
+        # Idempotency-Key -> (path and body of the first request, its status and answer)
+        self._replies: dict[str, tuple[tuple[str, bytes], int, bytes]] = {}
         self._catalogue_mtime: float | None = None
         path = self.options.catalogue_path
         if path is not None and path.exists():
@@ -206,9 +218,17 @@ class DjangoSimulator:
                 self._report_data,
                 methods=["GET"],
             ),
-            Route("/api/report-modifiers/", self._create_modifier, methods=["POST"]),
-            Route("/api/link-modifier/single/", self._link_modifier, methods=["POST"]),
-            Route("/api/jobs/", self._jobs, methods=["GET", "POST"]),
+            Route(
+                "/api/report-modifiers/",
+                self._idempotent(self._create_modifier),
+                methods=["POST"],
+            ),
+            Route(
+                "/api/link-modifier/single/",
+                self._idempotent(self._link_modifier),
+                methods=["POST"],
+            ),
+            Route("/api/jobs/", self._idempotent(self._jobs), methods=["GET", "POST"]),
             Route("/api/jobs/{job_id:int}/", self._job, methods=["GET", "PATCH", "DELETE"]),
             Route("/_simulator/catalogue", self._control_catalogue, methods=["GET", "PUT"]),
             Route(
@@ -217,11 +237,39 @@ class DjangoSimulator:
                 methods=["PUT", "DELETE"],
             ),
             Route("/_simulator/faults", self._control_faults, methods=["POST"]),
+            Route("/_simulator/options", self._control_options, methods=["POST"]),
             Route("/_simulator/revoke-access-tokens", self._control_revoke, methods=["POST"]),
             Route("/_simulator/state", self._control_state, methods=["GET"]),
         ]
         app = Starlette(routes=routes)
         return FaultMiddleware(app, self.options.faults)
+
+    def _idempotent(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """``handler``, answering a repeated ``Idempotency-Key`` with its first answer."""
+
+        async def keyed(request: Request) -> Response:
+            key = request.headers.get("idempotency-key")
+            if request.method != "POST" or not key or not self.options.honour_idempotency_keys:
+                return await handler(request)
+            if not self._authorised(request):
+                return _error(401, "Token is invalid or expired", code="token_not_valid")
+            fingerprint = (request.url.path, await request.body())
+            with self._lock:
+                first = self._replies.get(key)
+            if first is not None:
+                if first[0] != fingerprint:
+                    return _error(422, f"Idempotency-Key {key!r} was used for another request")
+                self.stats["idempotent_replays"] += 1
+                return Response(first[2], status_code=first[1], media_type="application/json")
+            response = await handler(request)
+            if response.status_code < 300:
+                with self._lock:
+                    self._replies[key] = (fingerprint, response.status_code, bytes(response.body))
+            return response
+
+        return keyed
 
     async def _health(self, request: Request) -> Response:
         if self._authorised(request):
@@ -313,6 +361,8 @@ class DjangoSimulator:
         if modifier_id not in self.modifiers:
             return _error(400, f"modifier_id {modifier_id!r} does not exist")
         with self._lock:
+            if (report_id, modifier_id) in self.links:  # a unique constraint, as in Django
+                return _error(400, f"modifier {modifier_id} is already linked to {report_id}")
             self.links.add((report_id, modifier_id))
         return JSONResponse({"report_id": report_id, "modifier_id": modifier_id, "linked": True})
 
@@ -418,6 +468,12 @@ class DjangoSimulator:
         except (TypeError, ValueError) as exc:
             return _error(400, str(exc))
         return JSONResponse({"ok": True})
+
+    async def _control_options(self, request: Request) -> Response:
+        body = await _body(request)
+        if "honour_idempotency_keys" in body:
+            self.options.honour_idempotency_keys = bool(body["honour_idempotency_keys"])
+        return JSONResponse({"honour_idempotency_keys": self.options.honour_idempotency_keys})
 
     async def _control_revoke(self, request: Request) -> Response:
         self.revoke_access_tokens()

@@ -3,8 +3,11 @@
 ``fail_next`` makes the next N API requests answer 503 (deterministic, for tests);
 ``failure_rate`` makes each request answer 503 with that probability; ``latency_seconds``
 delays every API request. ``hang_next`` makes the next N requests hang for
-``hang_seconds`` (longer than a client's timeout). Control routes (``/_simulator/...``) are
-never affected.
+``hang_seconds`` (longer than a client's timeout). ``apply_then_fail_next`` and
+``apply_then_hang_next`` lose the answer of the next N writing requests (any method but
+GET/HEAD): the request is applied, then answered 503, or not answered before
+``hang_seconds`` (the client times out), so a client's retry meets a write that already
+happened. Control routes (``/_simulator/...``) are never affected.
 """
 
 import asyncio
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_simulator/"
 
@@ -28,6 +31,8 @@ class Faults:
     fail_next: int = 0
     hang_next: int = 0
     hang_seconds: float = 30.0
+    apply_then_fail_next: int = 0
+    apply_then_hang_next: int = 0
     seed: int | None = None
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
@@ -58,16 +63,24 @@ class Faults:
             for key in ("latency_seconds", "failure_rate", "hang_seconds"):
                 if key in changes:
                     setattr(self, key, float(changes[key]))
-            for key in ("fail_next", "hang_next"):
+            for key in ("fail_next", "hang_next", "apply_then_fail_next", "apply_then_hang_next"):
                 if key in changes:
                     setattr(self, key, int(changes[key]))
             if "seed" in changes:
                 self._random = random.Random(changes["seed"])
             self._validate()
 
-    def decide(self) -> str | None:
-        """``"fail"``, ``"hang"`` or ``None`` for one request (consumes ``*_next``)."""
+    def decide(self, method: str = "GET") -> str | None:
+        """``"fail"``, ``"hang"``, ``"apply_then_fail"``, ``"apply_then_hang"`` or ``None``
+        for one request (consumes ``*_next``)."""
         with self._lock:
+            if method.upper() not in ("GET", "HEAD"):
+                if self.apply_then_hang_next > 0:
+                    self.apply_then_hang_next -= 1
+                    return "apply_then_hang"
+                if self.apply_then_fail_next > 0:
+                    self.apply_then_fail_next -= 1
+                    return "apply_then_fail"
             if self.hang_next > 0:
                 self.hang_next -= 1
                 return "hang"
@@ -102,11 +115,20 @@ class FaultMiddleware:
             return
         if self.faults.latency_seconds:
             await asyncio.sleep(self.faults.latency_seconds)
-        outcome = self.faults.decide()
-        if outcome == "hang":
+        outcome = self.faults.decide(scope["method"])
+        if outcome in ("apply_then_fail", "apply_then_hang"):
+            await self.app(scope, receive, _discard)  # applied; its answer is lost
+            if outcome == "apply_then_hang":
+                await asyncio.sleep(self.faults.hang_seconds)
+            outcome = "fail"
+        elif outcome == "hang":
             await asyncio.sleep(self.faults.hang_seconds)
         if outcome == "fail":
             response = JSONResponse({"detail": "simulated failure"}, status_code=503)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+async def _discard(message: Message) -> None:
+    """An ASGI ``send`` that drops the response: the client never sees it."""
