@@ -22,7 +22,11 @@ ASSETS = {
     "job_completion_status",
     "results_storage",
 }
-OUTCOME_SENSORS = {"report_run_failure_sensor", "report_run_canceled_sensor"}
+OUTCOME_SENSORS = {
+    "report_run_failure_sensor",
+    "report_run_canceled_sensor",
+    "report_run_outcome_retry_sensor",
+}
 
 
 def build(component: ReportsOrchestrator, state: Path | None) -> dg.Definitions:

@@ -21,7 +21,7 @@ from reports.assets.processing import (
 from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
 from reports.runs import DUE_AT_TAG
-from reports.sensors.report_run_outcome import build_report_run_outcome_sensors
+from reports.sensors.report_run_outcome import OUTCOME_TAG, build_report_run_outcome_sensors
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,7 @@ def deliver(
     django_api: DjangoApiResource,
 ) -> None:
     """Evaluate the sensor watching ``event_type`` on the run's real status event."""
-    failure_sensor, canceled_sensor = build_report_run_outcome_sensors(
+    failure_sensor, canceled_sensor, _ = build_report_run_outcome_sensors(
         dg.DefaultSensorStatus.STOPPED
     )
     [record] = instance.get_records_for_run(run_id, of_type=event_type).records
@@ -177,3 +177,34 @@ def test_a_failure_before_any_record_is_logged_and_changes_nothing(
     assert line["event"] == "run_outcome_without_job_record"
     assert line["report_id"] == 8 and line["due_at"] == DUE.isoformat()
     assert line["run_id"] == broken.run_id and "name or service not known" in line["reason"]
+
+
+def test_an_outcome_the_django_api_could_not_take_is_written_when_it_is_back(
+    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+) -> None:
+    from local_services import free_port
+    from resilient_http import ApiUnavailable
+
+    assert materialize(9, SUBMITTED_BY_FIRST_RUN).success
+    broken = materialize(9, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
+    unreachable = DjangoApiResource(
+        base_url=f"http://127.0.0.1:{free_port()}", jwt_token="t", timeout_seconds=1, max_retries=0
+    )
+    with pytest.raises(ApiUnavailable, match="ConnectError"):
+        deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, unreachable)
+    [record] = records(django_api, 9)
+    assert record.status == "submitted"
+    run = instance.get_run_by_id(broken.run_id)
+    assert run is not None and run.tags[OUTCOME_TAG] == "pending"
+
+    *_, retry_sensor = build_report_run_outcome_sensors(dg.DefaultSensorStatus.STOPPED)
+    context = dg.build_sensor_context(instance=instance, resources={"django_api": django_api})
+    result = retry_sensor(context)  # type: ignore[operator]
+    assert isinstance(result, dg.SkipReason) and "1 run(s)" in (result.skip_message or "")
+    [failed] = records(django_api, 9)
+    assert failed.status == "failed" and failed.dagster_run_id == broken.run_id
+    assert "name or service not known" in (failed.status_message or "")
+    run = instance.get_run_by_id(broken.run_id)
+    assert run is not None and run.tags[OUTCOME_TAG] == "recorded"
+    nothing = retry_sensor(context)  # type: ignore[operator]
+    assert isinstance(nothing, dg.SkipReason) and "No run outcome" in (nothing.skip_message or "")

@@ -13,6 +13,11 @@ succeeded wins) is left alone, and so is one whose run group has a newer run (a
 re-execution owns the record now). A run that failed before its Fireant job was recorded
 has no record: the sensor logs a JSON line naming the report, due time, run and reason,
 and changes nothing. Processing the same run again changes nothing.
+
+A run status sensor moves its cursor past a run even when handling it failed, so an
+outcome the Django API could not take is kept on the run itself (tag
+``reports/job_record_outcome=pending`` with the reason) and written by
+``report_run_outcome_retry_sensor`` once the API answers again.
 """
 
 import datetime as dt
@@ -32,7 +37,11 @@ if TYPE_CHECKING:
 
 PARTITION_TAG = "dagster/partition"
 WILL_RETRY_TAG = "dagster/will_retry"  # Dagster retries the failed run: the retry resumes
+OUTCOME_TAG = "reports/job_record_outcome"  # "pending" until written, then "recorded"
+REASON_TAG = "reports/job_record_outcome_reason"
 MINIMUM_INTERVAL_SECONDS = 30
+RETRY_INTERVAL_SECONDS = 60
+RETRY_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -133,10 +142,63 @@ def record_run_outcome(
     )
 
 
+def record_or_defer(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    outcome: RunOutcome,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> None:
+    """``record_run_outcome``; when the Django API fails, keep the outcome on the run
+    (``reports/job_record_outcome=pending``) for the retry sensor, then fail the tick."""
+    from resilient_http import ApiError
+
+    try:
+        record_run_outcome(instance, django_api, outcome, log)
+    except ApiError as exc:
+        instance.add_run_tags(
+            outcome.run.run_id, {OUTCOME_TAG: "pending", REASON_TAG: outcome.reason[:1000]}
+        )
+        log_json(
+            log,
+            "error",
+            "job_record_outcome_deferred",
+            f"Run {outcome.run.run_id} ended {outcome.status} but its job record could not be "
+            f"updated ({exc}); report_run_outcome_retry_sensor retries",
+            run_id=outcome.run.run_id,
+            report_id=report_of(outcome.run),
+        )
+        raise
+
+
+def retry_pending_outcomes(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> list[str]:
+    """Write the outcomes the Django API could not take earlier; the runs written."""
+    from django_api import JobRecordStatus
+
+    statuses = {
+        dg.DagsterRunStatus.FAILURE: JobRecordStatus.FAILED,
+        dg.DagsterRunStatus.CANCELED: JobRecordStatus.CANCELLED,
+    }
+    written = []
+    pending = instance.get_runs(dg.RunsFilter(tags={OUTCOME_TAG: "pending"}), limit=RETRY_BATCH)
+    for run in pending:
+        status = statuses.get(run.status)
+        if status is not None:
+            reason = run.tags.get(REASON_TAG) or f"Dagster run {run.run_id} ended {run.status}"
+            record_run_outcome(instance, django_api, RunOutcome(run, status, reason), log)
+        instance.add_run_tags(run.run_id, {OUTCOME_TAG: "recorded"})
+        written.append(run.run_id)
+    return written
+
+
 def build_report_run_outcome_sensors(
     default_status: dg.DefaultSensorStatus,
 ) -> list[dg.SensorDefinition]:
-    """The failure and cancel sensors, over every run of this code location.
+    """The failure and cancel sensors, over every run of this code location, and the
+    sensor retrying the outcomes the Django API could not take.
 
     No ``monitored_jobs``: the location's jobs are ``process_report_job``, the pipeline
     approach's ``process_report_<id>`` (one per report, reloaded with the catalogue) and the
@@ -160,7 +222,7 @@ def build_report_run_outcome_sensors(
             return
         reason = f"Dagster run {run.run_id} failed: {failure_error(context)}"
         outcome = RunOutcome(run, JobRecordStatus.FAILED, reason)
-        record_run_outcome(context.instance, django_api, outcome, context.log)
+        record_or_defer(context.instance, django_api, outcome, context.log)
 
     @dg.run_status_sensor(
         name="report_run_canceled_sensor",
@@ -177,6 +239,20 @@ def build_report_run_outcome_sensors(
         run = context.dagster_run
         reason = f"Dagster run {run.run_id} was cancelled"
         outcome = RunOutcome(run, JobRecordStatus.CANCELLED, reason)
-        record_run_outcome(context.instance, django_api, outcome, context.log)
+        record_or_defer(context.instance, django_api, outcome, context.log)
 
-    return [report_run_failure_sensor, report_run_canceled_sensor]
+    @dg.sensor(
+        name="report_run_outcome_retry_sensor",
+        minimum_interval_seconds=RETRY_INTERVAL_SECONDS,
+        default_status=default_status,
+        description="Writes the run outcomes the Django API could not take when the run ended.",
+    )
+    def report_run_outcome_retry_sensor(
+        context: dg.SensorEvaluationContext, django_api: DjangoApiResource
+    ) -> dg.SkipReason:
+        written = retry_pending_outcomes(context.instance, django_api, context.log)
+        if not written:
+            return dg.SkipReason("No run outcome waits for the Django API")
+        return dg.SkipReason(f"Wrote the job record outcome of {len(written)} run(s): {written}")
+
+    return [report_run_failure_sensor, report_run_canceled_sensor, report_run_outcome_retry_sensor]
