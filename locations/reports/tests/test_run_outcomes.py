@@ -79,6 +79,17 @@ def records(django_api: DjangoApiResource, report_id: int) -> list[JobRecord]:
         return api.find_jobs(report_id=report_id)
 
 
+def record_of(django_api: DjangoApiResource, result: dg.ExecuteInProcessResult) -> JobRecord:
+    """The one job record of the Fireant job ``result`` submitted."""
+    submitted = result.output_for_node("external_job_submission")
+    with django_api.client() as api:
+        [record] = api.find_jobs(
+            report_id=int(result.dagster_run.tags["dagster/partition"]),
+            fireant_jobid=submitted["fireant_job_id"],
+        )
+    return record
+
+
 def deliver(
     instance: dg.DagsterInstance,
     run_id: str,
@@ -110,8 +121,8 @@ def deliver(
 def test_a_run_failing_at_resource_init_fails_its_job_record(
     materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
 ) -> None:
-    assert materialize(4, SUBMITTED_BY_FIRST_RUN).success
-    [submitted] = records(django_api, 4)
+    first = materialize(4, SUBMITTED_BY_FIRST_RUN)
+    submitted = record_of(django_api, first)
     assert submitted.status == "submitted"
 
     broken = materialize(4, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
@@ -119,13 +130,13 @@ def test_a_run_failing_at_resource_init_fails_its_job_record(
     assert not [e for e in broken.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
 
-    [failed] = records(django_api, 4)
+    failed = record_of(django_api, first)
     assert failed.id == submitted.id and failed.status == "failed"
     assert failed.dagster_run_id == broken.run_id
     assert failed.status_message and "name or service not known" in failed.status_message
     # The same failure delivered again (a sensor tick re-processing the run) changes nothing.
     deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
-    assert records(django_api, 4) == [failed]
+    assert record_of(django_api, first) == failed
 
 
 def test_a_cancelled_run_cancels_its_job_record(
@@ -133,7 +144,7 @@ def test_a_cancelled_run_cancels_its_job_record(
 ) -> None:
     from dagster._core.test_utils import create_run_for_test
 
-    assert materialize(6, SUBMITTED_BY_FIRST_RUN).success
+    first = materialize(6, SUBMITTED_BY_FIRST_RUN)
     run = create_run_for_test(
         instance,
         job_name="process_report_6",
@@ -142,7 +153,7 @@ def test_a_cancelled_run_cancels_its_job_record(
     instance.report_run_canceled(run)  # what the run coordinator does when a user cancels
     deliver(instance, run.run_id, dg.DagsterEventType.RUN_CANCELED, django_api)
 
-    [cancelled] = records(django_api, 6)
+    cancelled = record_of(django_api, first)
     assert cancelled.status == "cancelled" and cancelled.dagster_run_id == run.run_id
     assert cancelled.status_message == f"Dagster run {run.run_id} was cancelled"
 
@@ -150,14 +161,14 @@ def test_a_cancelled_run_cancels_its_job_record(
 def test_a_completed_record_is_never_overwritten(
     materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
 ) -> None:
-    assert materialize(7).success
-    [completed] = records(django_api, 7)
+    done = materialize(7)
+    completed = record_of(django_api, done)
     assert completed.status == "completed"
 
     late = materialize(7, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
     assert not late.success
     deliver(instance, late.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
-    assert records(django_api, 7) == [completed]
+    assert record_of(django_api, done) == completed
 
 
 def test_a_failure_before_any_record_is_logged_and_changes_nothing(
@@ -185,15 +196,14 @@ def test_an_outcome_the_django_api_could_not_take_is_written_when_it_is_back(
     from local_services import free_port
     from resilient_http import ApiUnavailable
 
-    assert materialize(9, SUBMITTED_BY_FIRST_RUN).success
+    first = materialize(9, SUBMITTED_BY_FIRST_RUN)
     broken = materialize(9, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
     unreachable = DjangoApiResource(
         base_url=f"http://127.0.0.1:{free_port()}", jwt_token="t", timeout_seconds=1, max_retries=0
     )
     with pytest.raises(ApiUnavailable, match="ConnectError"):
         deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, unreachable)
-    [record] = records(django_api, 9)
-    assert record.status == "submitted"
+    assert record_of(django_api, first).status == "submitted"
     run = instance.get_run_by_id(broken.run_id)
     assert run is not None and run.tags[OUTCOME_TAG] == "pending"
 
@@ -201,10 +211,32 @@ def test_an_outcome_the_django_api_could_not_take_is_written_when_it_is_back(
     context = dg.build_sensor_context(instance=instance, resources={"django_api": django_api})
     result = retry_sensor(context)  # type: ignore[operator]
     assert isinstance(result, dg.SkipReason) and "1 run(s)" in (result.skip_message or "")
-    [failed] = records(django_api, 9)
+    failed = record_of(django_api, first)
     assert failed.status == "failed" and failed.dagster_run_id == broken.run_id
     assert "name or service not known" in (failed.status_message or "")
     run = instance.get_run_by_id(broken.run_id)
     assert run is not None and run.tags[OUTCOME_TAG] == "recorded"
     nothing = retry_sensor(context)  # type: ignore[operator]
     assert isinstance(nothing, dg.SkipReason) and "No run outcome" in (nothing.skip_message or "")
+
+
+def test_a_failed_run_that_was_re_executed_leaves_the_record_to_its_re_execution(
+    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+) -> None:
+    from dagster._core.test_utils import create_run_for_test
+
+    first_run = materialize(5, SUBMITTED_BY_FIRST_RUN)
+    tags = {"dagster/partition": "5", DUE_AT_TAG: DUE.isoformat()}
+    first = create_run_for_test(instance, job_name="process_report_job", tags=tags)
+    instance.report_run_failed(first)
+    create_run_for_test(
+        instance,
+        job_name="process_report_job",
+        # what a re-execution from the UI carries
+        tags={**tags, "dagster/root_run_id": first.run_id, "dagster/parent_run_id": first.run_id},
+        root_run_id=first.run_id,
+        parent_run_id=first.run_id,
+    )
+    deliver(instance, first.run_id, dg.DagsterEventType.RUN_FAILURE, django_api)
+    record = record_of(django_api, first_run)
+    assert record.status == "submitted" and record.dagster_run_id is None
