@@ -1,7 +1,9 @@
 """master_sensor tick time and tables claimed per second, by size of table_control.
 
 Starts its own Postgres cluster, fills ``table_control`` with N due tables, then runs the
-real sensor (Lakebase sync, atomic claim, RunRequests) tick after tick and prints:
+real sensor (Lakebase sync, atomic claim, RunRequests) tick after tick. The baseline, in
+the same run and in turns with the ticks: ``LakebaseClient.claim(10)`` alone (the claim's SQL
+through the client, no Dagster) on a second table_control of the same size. Prints:
 
     uv run python bench/master_sensor.py [--rows 1000 10000 100000] [--ticks 50] 2>/dev/null
 
@@ -31,31 +33,39 @@ FROM generate_series(1, %s) AS i
 """
 
 
-def measure(cluster: PostgresCluster, rows: int, ticks: int, batch: int) -> dict[str, float]:
-    dsn = cluster.create_database(f"bench_{rows}_{batch}")
+def _filled(cluster: PostgresCluster, name: str, rows: int) -> LakebaseResource:
+    dsn = cluster.create_database(name)
     apply_migrations(dsn)
     with psycopg.connect(dsn) as conn:
         conn.execute(FILL, (rows,))
         conn.execute("ANALYZE table_control")
-    port = cluster.port or 0
-    resource = LakebaseResource(host="127.0.0.1", port=port, database=f"bench_{rows}_{batch}")
+    return LakebaseResource(host="127.0.0.1", port=cluster.port or 0, database=name)
+
+
+def measure(cluster: PostgresCluster, rows: int, ticks: int, batch: int) -> dict[str, float]:
+    resource = _filled(cluster, f"bench_{rows}_{batch}", rows)
+    baseline = _filled(cluster, f"bench_{rows}_{batch}_claim", rows).get_client()
     definitions = dg.Definitions(sensors=[defs().resolve_sensor_def("master_sensor")])
     sensor = definitions.resolve_sensor_def("master_sensor")
     instance = dg.DagsterInstance.ephemeral()
     context = dg.build_sensor_context(instance=instance, resources={"lakebase": resource})
-    durations, claimed = [], 0
+    durations, claims, claimed = [], [], 0
     for _ in range(ticks):
         started = time.perf_counter()
         result = sensor(context)
         durations.append(time.perf_counter() - started)
         assert isinstance(result, dg.SensorResult)
         claimed += len(result.run_requests or [])
+        started = time.perf_counter()
+        assert len(baseline.claim(batch).queued) == batch
+        claims.append(time.perf_counter() - started)
     total = sum(durations)
     return {
         "median_ms": statistics.median(durations) * 1000,
         "p95_ms": sorted(durations)[int(len(durations) * 0.95) - 1] * 1000,
         "claimed_per_s": claimed / total,
         "claimed": claimed,
+        "claim_median_ms": statistics.median(claims) * 1000,
     }
 
 
@@ -66,11 +76,16 @@ def main() -> None:
     args = parser.parse_args()
     with throwaway_cluster("bench-master-") as cluster:
         print(f"master_sensor, batch size 10, {args.ticks} ticks per size")
-        print(f"{'rows':>8} {'tick median ms':>15} {'tick p95 ms':>12} {'claimed/s':>10}")
+        print(
+            f"{'rows':>8} {'tick median ms':>15} {'tick p95 ms':>12} {'claimed/s':>10} "
+            f"{'claim alone ms':>15} {'tick/claim':>11}"
+        )
         for rows in args.rows:
             r = measure(cluster, rows, args.ticks, 10)
             print(
-                f"{rows:>8} {r['median_ms']:>15.1f} {r['p95_ms']:>12.1f} {r['claimed_per_s']:>10.0f}"
+                f"{rows:>8} {r['median_ms']:>15.1f} {r['p95_ms']:>12.1f} "
+                f"{r['claimed_per_s']:>10.0f} {r['claim_median_ms']:>15.1f} "
+                f"{r['median_ms'] / r['claim_median_ms']:>10.1f}x"
             )
 
 

@@ -17,7 +17,7 @@ from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.scheduler.instigation import TickStatus
 
 from local_services import PostgresCluster
-from tests.conftest import ROOT
+from tests.conftest import ROOT, image_build_args
 
 DEPLOY = ROOT / "deploy"
 INSTANCE_DB_VARIABLES = {
@@ -216,3 +216,19 @@ def test_compose_runs_the_services_the_locations_use_in_production_form() -> Non
         assert services[name]["environment"]["DAGSTER_POSTGRES_HOST"] == "instance-db"
     assert services["webserver"]["ports"] == ["127.0.0.1:3000:3000"]
     assert "purge_runs.py --older-than-days" in services["purge-runs"]["command"][-1]
+
+
+def test_only_the_estore_image_prepares_component_state_at_build() -> None:
+    """estore's dbt manifest comes from sources in the image; reports' catalogue comes from
+    the Django API at run time (discovery), so its image is built without one."""
+    prepared = {
+        location
+        for location, args in image_build_args().items()
+        if args.get("PREPARE_DEFS_STATE", "false") == "true"
+    }
+    assert prepared == {"estore"}
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert 'prepare_defs_state.sh /src/.venv "$LOCATION" "$PREPARE_DEFS_STATE"' in dockerfile
+    assert dockerfile.index("prepare_defs_state.sh /src") < dockerfile.index(
+        "rm -rf /src/locations"
+    )

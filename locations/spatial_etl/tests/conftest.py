@@ -1,7 +1,6 @@
 """Fixtures of the spatial_etl tests: moto's S3 server behind the MinIO resource, a mongomock
 ledger, the lanes as written in defs/lanes/defs.yaml, and a sensor daemon stand-in."""
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,11 +8,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from local_services import ServerProcess
 from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.testing import Landing, SensorDaemon, lane_daemon
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
+from spatial_platform.testing import minio, mongodb  # noqa: F401 (fixtures)
 
 LANES_YAML = Path(__file__).resolve().parents[1] / "src/spatial_etl/defs/lanes/defs.yaml"
 SENSOR_NAME_TAG = "dagster/sensor_name"
@@ -23,27 +22,6 @@ SENSOR_NAME_TAG = "dagster/sensor_name"
 def lanes() -> ManifestLanes:
     """The component exactly as the location's YAML configures it."""
     return ManifestLanes.model_validate(yaml.safe_load(LANES_YAML.read_text())["attributes"])
-
-
-@pytest.fixture
-def minio(s3_server: ServerProcess) -> MinIOResource:
-    """The production resource on moto's S3 server, with buckets of its own per test."""
-    suffix = uuid.uuid4().hex[:10]
-    resource = MinIOResource(
-        endpoint=f"127.0.0.1:{s3_server.port}",
-        access_key="test",
-        secret_key="test-secret",
-        landing_bucket=f"landing-{suffix}",
-        lake_bucket=f"lake-{suffix}",
-    )
-    resource.ensure_buckets()
-    return resource
-
-
-@pytest.fixture
-def mongodb() -> MongoDBResource:
-    """The ledger on mongomock (no MongoDB server can run here), one database per test."""
-    return MongoDBResource(backend="mongomock", database=f"ledger_{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture

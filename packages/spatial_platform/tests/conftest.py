@@ -1,33 +1,11 @@
 """Resources of the spatial platform on real local services (mongomock for MongoDB)."""
 
-import uuid
 from urllib.parse import urlparse
 
 import pytest
 
-from local_services import ServerProcess
-from spatial_platform import MinIOResource, MongoDBResource, PostGISResource
-
-
-@pytest.fixture
-def minio(s3_server: ServerProcess) -> MinIOResource:
-    """MinIOResource on moto's S3 server, with buckets of its own for each test."""
-    suffix = uuid.uuid4().hex[:8]
-    resource = MinIOResource(
-        endpoint=s3_server.url.removeprefix("http://"),
-        access_key="test",
-        secret_key="test-secret",
-        landing_bucket=f"landing-{suffix}",
-        lake_bucket=f"lake-{suffix}",
-    )
-    resource.ensure_buckets()
-    return resource
-
-
-@pytest.fixture
-def ledger() -> MongoDBResource:
-    """The ledger on mongomock (no MongoDB server can run here), a database per test."""
-    return MongoDBResource(backend="mongomock", database=f"ledger_{uuid.uuid4().hex[:8]}")
+from spatial_platform import PostGISResource
+from spatial_platform.testing import minio, mongodb  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

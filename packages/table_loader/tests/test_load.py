@@ -286,6 +286,27 @@ def test_incremental_loads_never_read_the_target_table(
     assert len(DeltaTable(uri).history()) == 2
 
 
+def test_with_no_recorded_watermark_the_load_starts_from_the_targets_maximum(
+    postgres_dsn: str, tmp_path: Path, request_for, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table registered (or whose watermark was cleared) with rows already in its target:
+    the target is read once for its maximum, so those rows are not appended again."""
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("CREATE TABLE kept AS SELECT i::int8 AS id FROM generate_series(1, 10) i")
+    uri = str(tmp_path / "kept")
+    incremental = {"load_strategy": "incremental", "incremental_column": "id"}
+    run_load(request_for(postgres_dsn, "kept", uri, **incremental))
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("INSERT INTO kept SELECT generate_series(11, 13)")
+    with caplog.at_level("WARNING", logger="lakebase.watermark"):
+        again = run_load(request_for(postgres_dsn, "kept", uri, **incremental))
+    assert (again.rows_loaded, again.watermark) == (3, "13")
+    assert sorted(row["id"] for row in rows(uri)) == list(range(1, 14))  # none twice
+    assert [m.split(";")[0] for m in caplog.messages] == [
+        "test.kept: no watermark recorded in table_control"
+    ]
+
+
 def test_a_refused_data_connection_names_the_server_not_the_password(
     postgres_dsn: str, request_for
 ) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 
 from table_loader.request import LoadError
@@ -27,6 +28,16 @@ def write_batches(
         writer_properties=_WRITER,
         target_file_size=128 << 20,
     )
+
+
+def delta_table_exists(uri: str) -> bool:
+    return DeltaTable.is_deltatable(uri)
+
+
+def column_maximum(uri: str, column: str) -> object:
+    """The maximum of ``column`` over the Delta table at ``uri`` (reads that column whole)."""
+    values = DeltaTable(uri).to_pyarrow_dataset().to_table(columns=[column]).column(0)
+    return pc.max(values).as_py()  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def describe_delta_table(uri: str) -> list[tuple[str, str]]:

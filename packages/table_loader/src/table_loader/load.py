@@ -1,13 +1,19 @@
 """One table load: validate, stream the source, write the destination, report."""
 
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from table_loader.delta_sink import describe_delta_table, write_batches
+from lakebase.watermark import watermark_after_load, watermark_before_load
+from table_loader.delta_sink import (
+    column_maximum,
+    delta_table_exists,
+    describe_delta_table,
+    write_batches,
+)
 from table_loader.postgres_source import connect, open_batches, source_schema, target_schema
 from table_loader.request import LoadError, LoadRequest, LoadResult, validate
 
@@ -49,18 +55,25 @@ def _source_error(request: LoadRequest, error: Exception | None) -> Exception | 
     return error
 
 
-def render_watermark(value: object) -> str | None:
-    """Watermarks are text in Lakebase: ISO 8601 for times, plain digits for numbers."""
-    if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+def _with_starting_watermark(request: LoadRequest) -> LoadRequest:
+    """An incremental request starts from its recorded watermark; with none recorded and rows
+    already in the target, from the target's maximum (read once, logged)."""
+    if not request.incremental or request.incremental_column is None:
+        return request
+    uri, column = request.destination_uri, request.incremental_column
+    before = watermark_before_load(
+        request.control_key,
+        column,
+        request.incremental_value,
+        (lambda: column_maximum(uri, column)) if delta_table_exists(uri) else None,
+    )
+    return dataclasses.replace(request, incremental_value=before)
 
 
 def run_load(request: LoadRequest) -> LoadResult:
     started = time.monotonic()
     validate(request)
+    request = _with_starting_watermark(request)
     with connect(request) as conn:
         schema = source_schema(conn, request)
         tracker = _Tracker(request.incremental_column)
@@ -74,12 +87,9 @@ def run_load(request: LoadRequest) -> LoadResult:
                 )
             except Exception as exc:
                 raise _source_error(request, tracker.error) or exc from None
-    watermark = render_watermark(tracker.maximum)
-    if watermark is None and request.incremental:
-        watermark = request.incremental_value  # nothing new: keep the old watermark
     return LoadResult(
         rows_loaded=tracker.rows,
-        watermark=watermark,
+        watermark=watermark_after_load(request.incremental_value, tracker.maximum),
         duration_seconds=time.monotonic() - started,
         destination_uri=request.destination_uri,
         columns=describe_delta_table(request.destination_uri),

@@ -1,0 +1,34 @@
+"""pytest fixtures for code that uses the spatial platform's resources; a test suite's
+conftest imports the ones it uses (``from spatial_platform.testing import minio``).
+
+``minio``: the production MinIO resource on moto's S3 server (``s3_server`` from
+platform_testing), with buckets of its own for each test; ``mongodb``: the ledger on
+mongomock (no MongoDB server can run here), a database per test.
+"""
+
+import uuid
+
+import pytest
+
+from local_services import ServerProcess
+from spatial_platform.minio_resource import MinIOResource
+from spatial_platform.mongodb_resource import MongoDBResource
+
+
+@pytest.fixture
+def minio(s3_server: ServerProcess) -> MinIOResource:
+    suffix = uuid.uuid4().hex[:10]
+    resource = MinIOResource(
+        endpoint=s3_server.url.removeprefix("http://"),
+        access_key="test",
+        secret_key="test-secret",
+        landing_bucket=f"landing-{suffix}",
+        lake_bucket=f"lake-{suffix}",
+    )
+    resource.ensure_buckets()
+    return resource
+
+
+@pytest.fixture
+def mongodb() -> MongoDBResource:
+    return MongoDBResource(backend="mongomock", database=f"ledger_{uuid.uuid4().hex[:10]}")
