@@ -66,7 +66,8 @@ def requested_run_keys(instance: dg.DagsterInstance, due: Sequence[DueRun]) -> s
     Keys are looked up a due time and a chunk at a time through the run tags index, and
     each matching run is read as its partition only, never as a whole run: every run the
     triggers request has its report as partition, so at due time ``T`` a run of partition
-    ``R`` carries the key ``R:T``. (Reading whole runs made a 10,000-report tick 10x slower.)
+    ``R`` carries the key ``R:T``. (Reading whole runs, ``get_run_records``, made the
+    steady 10,000-report tick about twice as slow.)
     """
     keys_by_time: dict[dt.datetime, list[str]] = defaultdict(list)
     for run in due:
