@@ -1,8 +1,9 @@
 """The whole flow, once per scheduling approach, as `dg dev` runs it.
 
-A Dagster instance in a temp ``DAGSTER_HOME``; the location's definitions built by the
-``ReportsOrchestrator`` component in local mode (the Django and Fireant simulators start at
-first use, as child processes over HTTP; results go to the local Delta folder); the
+A temp ``DAGSTER_HOME`` and a Dagster instance on disk per test; the location's definitions
+built by the ``ReportsOrchestrator`` component in local mode (the Django and Fireant
+simulators start at first use, as child processes over HTTP, one pair for the module;
+results go to a local Delta folder); the
 discovery sensor writes the catalogue state and the definitions are rebuilt from it (a
 code-location reload); the approach's trigger is evaluated tick by tick with a manual
 clock, and every run it requests is executed with the request's job, partition, run key
@@ -68,7 +69,8 @@ EVENT_GROUP_OF = {entry["id"]: entry["event_group"] for entry in CATALOGUE} | {4
 
 @dataclass
 class Location:
-    """The reports location in one temp DAGSTER_HOME, reloaded like a code server."""
+    """One test's reports location: instance, catalogue state, results; reloaded like a
+    code server."""
 
     folder: Path
     instance: dg.DagsterInstance
