@@ -144,7 +144,11 @@ def bench_ticks(sizes: list[int], repeat: int) -> None:
                     create_run_for_test(
                         instance,
                         job_name="process_report_job",
-                        tags={**request.tags, "dagster/run_key": str(request.run_key)},
+                        tags={
+                            **request.tags,
+                            "dagster/run_key": str(request.run_key),
+                            "dagster/partition": str(request.partition_key),
+                        },
                     )
                 started = time.perf_counter()
                 again = evaluate_tick(

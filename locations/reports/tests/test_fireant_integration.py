@@ -10,7 +10,7 @@ import pytest
 
 from report_simulators import DEFAULT_API_KEY, SimulatorControl
 from reports.assets.processing import PROCESSING_ASSETS
-from reports.components.reports_orchestrator import report_jobs
+from reports.components.reports_orchestrator import report_jobs, resolved_shared_job
 from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
 from reports.runs import DUE_AT_TAG
@@ -155,8 +155,8 @@ def test_a_report_runs_in_its_own_pipeline_job(
         "fabric_storage": fabric_storage,
         "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
     }
-    shared = dg.define_asset_job("process_report_job", selection=PROCESSING_ASSETS)
-    _, job = report_jobs(shared, catalogue_of((5, "Every two minutes", "*/2 * * * *")), resources)
+    shared = resolved_shared_job(resources)
+    (job,) = report_jobs(shared, catalogue_of((5, "Every two minutes", "*/2 * * * *")))
     assert job.name == "process_report_5" and job.tags["reports/report_id"] == "5"
     instance.add_dynamic_partitions("reports", ["5"])
     result = job.execute_in_process(

@@ -5,7 +5,6 @@ in the last ``SCHEDULE_INTERVAL_SECONDS`` (or since the previous evaluation, whe
 import datetime as dt
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from reports.scheduling.tick import evaluate_tick
 from reports.scheduling.trigger import NO_CATALOGUE, TriggerSettings
@@ -13,7 +12,7 @@ from reports.scheduling.trigger import NO_CATALOGUE, TriggerSettings
 
 def build_unified_report_schedule(
     trigger: TriggerSettings,
-    job: UnresolvedAssetJobDefinition,
+    job_name: str,
     cron_expression: str,
     interval_seconds: int,
 ) -> dg.ScheduleDefinition:
@@ -25,7 +24,7 @@ def build_unified_report_schedule(
 
     @dg.schedule(
         name="unified_report_schedule",
-        job=job,
+        job_name=job_name,
         cron_schedule=cron_expression,
         execution_timezone="UTC",
         default_status=status,

@@ -8,6 +8,7 @@ and stores the cursor. The caller turns ``requests`` into its own result type.
 
 import datetime as dt
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,7 +17,7 @@ import dagster as dg
 
 from reports.logs import log_json
 from reports.runs import PARTITIONS_NAME, RUN_KEY_TAG, run_request
-from reports.scheduling.due import DueEvaluation, DueRun, Schedulable, evaluate_due
+from reports.scheduling.due import DueEvaluation, DueRun, Schedulable, evaluate_due, run_key
 from reports.scheduling.window import EvaluationCursor, Window, advance, next_window
 
 CURSOR_KEY = "reports/due_runs_cursor"
@@ -59,32 +60,25 @@ def write_cursor(instance: dg.DagsterInstance, cursor: EvaluationCursor) -> None
     instance.run_storage.set_cursor_values({CURSOR_KEY: cursor.to_json()})
 
 
-def requested_run_keys(instance: dg.DagsterInstance, keys: Sequence[str]) -> set[str]:
-    """The subset of ``keys`` some run already carries (any job, any approach).
+def requested_run_keys(instance: dg.DagsterInstance, due: Sequence[DueRun]) -> set[str]:
+    """The run keys of ``due`` that some run already carries (any job, any approach).
 
-    On SQL run storages (SQLite, Postgres, MySQL) this reads only the run-key tag values
-    through the ``(key, value)`` index of the run tags table, so looking up thousands of
-    keys does not load thousands of runs; other storages go through ``get_runs``.
+    Keys are looked up a due time and a chunk at a time through the run tags index, and
+    each matching run is read as its partition only, never as a whole run: every run the
+    triggers request has its report as partition, so at due time ``T`` a run of partition
+    ``R`` carries the key ``R:T``. (Reading whole runs, ``get_run_records``, made the
+    steady 10,000-report tick about twice as slow.)
     """
-    from dagster._core.storage.runs.schema import RunTagsTable
-    from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
-    from sqlalchemy import select
-
-    storage = instance.run_storage
+    keys_by_time: dict[dt.datetime, list[str]] = defaultdict(list)
+    for run in due:
+        keys_by_time[run.due_at].append(run.run_key)
     found: set[str] = set()
-    for index in range(0, len(keys), LOOKUP_CHUNK):
-        chunk = list(keys[index : index + LOOKUP_CHUNK])
-        if isinstance(storage, SqlRunStorage):
-            query = (
-                select(RunTagsTable.c.value)
-                .where(RunTagsTable.c.key == RUN_KEY_TAG)
-                .where(RunTagsTable.c.value.in_(chunk))
-            )
-            found.update(row["value"] for row in storage.fetchall(query))
-        else:
-            for run in instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: chunk})):
-                found.add(run.tags[RUN_KEY_TAG])
-    return found
+    for due_at, keys in keys_by_time.items():
+        for index in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[index : index + LOOKUP_CHUNK]
+            runs = instance.get_run_partition_data(dg.RunsFilter(tags={RUN_KEY_TAG: chunk}))
+            found.update(run_key(int(run.partition), due_at) for run in runs)
+    return found.intersection(run.run_key for run in due)
 
 
 def ensure_partitions(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:
@@ -116,7 +110,7 @@ def evaluate_tick(
         catchup=window.catchup,
         max_catchup_per_report=limits.max_runs_per_report,
     )
-    existing = requested_run_keys(instance, [due.run_key for due in evaluation.due])
+    existing = requested_run_keys(instance, evaluation.due)
     fresh = [due for due in evaluation.due if due.run_key not in existing]
     ensure_partitions(instance, (due.partition_key for due in fresh))
     following = advance(cursor, window)

@@ -5,18 +5,17 @@ due since the last evaluation."""
 import datetime as dt
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from reports.scheduling.tick import evaluate_tick
 from reports.scheduling.trigger import NO_CATALOGUE, TriggerSettings
 
 
 def build_report_cron_sensor(
-    trigger: TriggerSettings, job: UnresolvedAssetJobDefinition, interval_seconds: int
+    trigger: TriggerSettings, job_name: str, interval_seconds: int
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="report_cron_sensor",
-        job=job,
+        job_name=job_name,
         minimum_interval_seconds=interval_seconds,
         default_status=trigger.status,
         description="Requests a run for every report whose cron fired since the last tick.",

@@ -12,7 +12,6 @@ from collections.abc import Collection, Sequence
 
 import dagster as dg
 from croniter import croniter
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from reports.scheduling.due import DueRun
 from reports.scheduling.tick import evaluate_tick, read_cursor
@@ -28,7 +27,7 @@ def report_job_name(report_id: int) -> str:
 
 def build_report_pipeline_sensor(
     trigger: TriggerSettings,
-    jobs: Sequence[UnresolvedAssetJobDefinition | dg.JobDefinition],
+    jobs: Sequence[dg.JobDefinition],
     loaded_report_ids: Collection[int],
     cron_expression: str,
     interval_seconds: int,
