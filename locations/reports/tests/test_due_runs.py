@@ -153,6 +153,21 @@ def test_invalid_cron_skips_that_report_only(
     assert reports == {"1", "2"}
 
 
+def test_a_tick_with_nothing_new_says_what_it_found(
+    instance: dg.DagsterInstance,
+    trigger: TriggerSettings,
+    clock: ManualClock,
+    catalogue: CatalogueState,
+) -> None:
+    clock.set("2024-01-01T10:00:30")
+    sensor_tick(instance, trigger)
+    clock.set("2024-01-01T10:01:30")
+    result = build_report_cron_sensor(trigger, JOB, 60)(dg.build_sensor_context(instance=instance))
+    assert isinstance(result, dg.SensorResult) and result.skip_reason
+    message = str(result.skip_reason.skip_message)
+    assert "2 already requested" in message and "1 skipped for an invalid cron" in message
+
+
 def test_schedule_runs_each_due_time_of_its_interval_once(
     persistent_instance: dg.DagsterInstance, trigger: TriggerSettings, catalogue: CatalogueState
 ) -> None:

@@ -41,12 +41,15 @@ class TickOutcome:
     seconds: float = 0.0
 
     def skip_reason(self) -> str:
-        if self.evaluation.invalid and not self.requests:
-            return f"No reports due; {len(self.evaluation.invalid)} skipped for an invalid cron"
+        """Why nothing was requested: the window, and what was already requested or invalid."""
+        notes = []
+        if self.already_requested:
+            notes.append(f"{self.already_requested} already requested")
+        if self.evaluation.invalid:
+            notes.append(f"{len(self.evaluation.invalid)} skipped for an invalid cron")
         return (
             f"No reports due between {self.window.start.isoformat()} and "
-            f"{self.window.end.isoformat()}"
-            + (f" ({self.already_requested} already requested)" if self.already_requested else "")
+            f"{self.window.end.isoformat()}" + (f" ({'; '.join(notes)})" if notes else "")
         )
 
 
