@@ -26,13 +26,14 @@ def lanes() -> ManifestLanes:
 
 
 @pytest.fixture
-def minio(s3_server: ServerProcess) -> MinIOResource:
+def minio(s3_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> MinIOResource:
     """The production resource on moto's S3 server, with buckets of its own per test."""
     suffix = uuid.uuid4().hex[:10]
+    monkeypatch.setenv("MINIO_ROOT_PASSWORD", "test-secret")
     resource = MinIOResource(
         endpoint=f"127.0.0.1:{s3_server.port}",
         access_key="test",
-        secret_key="test-secret",
+        secret_key=dg.EnvVar("MINIO_ROOT_PASSWORD"),
         landing_bucket=f"landing-{suffix}",
         lake_bucket=f"lake-{suffix}",
     )

@@ -3,6 +3,7 @@
 import uuid
 from urllib.parse import urlparse
 
+import dagster as dg
 import pytest
 
 from local_services import ServerProcess
@@ -10,13 +11,14 @@ from spatial_platform import MinIOResource, MongoDBResource, PostGISResource
 
 
 @pytest.fixture
-def minio(s3_server: ServerProcess) -> MinIOResource:
+def minio(s3_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> MinIOResource:
     """MinIOResource on moto's S3 server, with buckets of its own for each test."""
     suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("MINIO_ROOT_PASSWORD", "test-secret")
     resource = MinIOResource(
         endpoint=s3_server.url.removeprefix("http://"),
         access_key="test",
-        secret_key="test-secret",
+        secret_key=dg.EnvVar("MINIO_ROOT_PASSWORD"),
         landing_bucket=f"landing-{suffix}",
         lake_bucket=f"lake-{suffix}",
     )

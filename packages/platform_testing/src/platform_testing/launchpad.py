@@ -56,6 +56,9 @@ def launch_from_launchpad(
     """Launch ``job_name`` of the definitions in ``module`` (or ``python_file``) over GraphQL."""
     origin = LoadableTargetOrigin(module_name=module, python_file=python_file, attribute=attribute)
     with in_process_test_workspace(instance, origin) as context:
+        for entry in context.get_code_location_entries().values():
+            if entry.load_error is not None:
+                raise AssertionError(f"the definitions did not load: {entry.load_error.message}")
         selector = infer_job_selector(
             context,
             job_name,
@@ -86,3 +89,56 @@ def stored_run_text(instance: dg.DagsterInstance) -> str:
         if run.job_snapshot_id:
             parts.append(serialize_value(instance.get_job_snapshot(run.job_snapshot_id)))
     return "\n".join(parts)
+
+
+PASTED_SECRET = "pasted-into-the-launchpad-9c1e"
+
+
+def assert_literal_secret_refused(
+    job_name: str,
+    resource: str,
+    field: str,
+    *,
+    module: str | None = None,
+    python_file: str | None = None,
+    attribute: str | None = None,
+    value: Any = PASTED_SECRET,
+) -> None:
+    """A literal ``value`` for ``resources.<resource>.config.<field>`` typed into the
+    Launchpad fails config validation naming the field, creates no run and is stored nowhere."""
+    assert_refused_before_a_run(
+        job_name,
+        {"resources": {resource: {"config": {field: value}}}},
+        f"root:resources:{resource}:config:{field}",
+        str(value),
+        module=module,
+        python_file=python_file,
+        attribute=attribute,
+    )
+
+
+def assert_refused_before_a_run(
+    job_name: str,
+    run_config: Mapping[str, Any],
+    named: str,
+    secret: str,
+    *,
+    module: str | None = None,
+    python_file: str | None = None,
+    attribute: str | None = None,
+) -> None:
+    """``run_config`` launched from the Launchpad fails config validation with a message
+    containing ``named``; no run is created and ``secret`` is in no message nor in storage."""
+    with dg.instance_for_test(overrides=RECORDING_LAUNCHER) as instance:
+        outcome = launch_from_launchpad(
+            instance,
+            job_name,
+            run_config,
+            module=module,
+            python_file=python_file,
+            attribute=attribute,
+        )
+        assert outcome.kind == "RunConfigValidationInvalid", outcome
+        assert any(named in message for message in outcome.messages), outcome.messages
+        assert instance.get_runs() == []
+        assert secret not in " ".join(outcome.messages) + stored_run_text(instance)
