@@ -85,6 +85,11 @@ def test_a_claim_is_started_once_but_its_own_run_may_resume(
             '{"host": "h", "database": "d", "options": {"db_password": "hunter2"}}',
             "db_config_value must not hold options.db_password",
         ),
+        (
+            "db_config_value",
+            '{"host": "h", "database": "d", "schema": "s"}',
+            "db_config_value has unknown key(s) schema: use only host, port, database, user",
+        ),
         ("cron_schedule", "every hour", "cron_schedule 'every hour' is not a valid cron"),
         ("source_table_name", "", "source_table_name must be a non-empty text, got ''"),
         ("db_type", "oracle9", "db_type 'oracle9' is not supported"),

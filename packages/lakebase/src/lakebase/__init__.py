@@ -15,9 +15,10 @@ from lakebase.models import (
     TableRegistration,
 )
 from lakebase.schedule import next_load_time
-from lakebase.validation import SECRET_SCOPE_REMEDY, row_problem
+from lakebase.validation import DB_CONFIG_KEYS, SECRET_SCOPE_REMEDY, row_problem
 
 __all__ = [
+    "DB_CONFIG_KEYS",
     "SECRET_SCOPE_REMEDY",
     "ClaimBatch",
     "LakebaseClient",

@@ -31,6 +31,9 @@ _IDENTIFIER_COLUMNS = ("destination_catalog", "destination_schema_name", "destin
 
 
 SECRET_SCOPE_REMEDY = "put credentials in the secret scope named by db_kv_scope"
+# Everything ``db_config_value`` may hold: where the source is, never how to log in. The run's
+# config schema has exactly these keys, so the Launchpad refuses any other before a run exists.
+DB_CONFIG_KEYS = ("host", "port", "database", "user", "sslmode", "connect_timeout")
 
 
 def check_identifier(field: str, value: str) -> str:
@@ -64,6 +67,12 @@ def row_problem(row: Mapping[str, Any]) -> str | None:
         return (
             "db_config_value must be a JSON object with host and database, "
             f"got a JSON {_JSON_TYPES.get(type(config), 'null')}"
+        )
+    unknown = sorted(str(key) for key in config if key not in DB_CONFIG_KEYS)
+    if unknown:
+        return (
+            f"db_config_value has unknown key(s) {', '.join(unknown)}: use only "
+            f"{', '.join(DB_CONFIG_KEYS)}"
         )
     for key in ("host", "database"):
         if not isinstance(config.get(key), str) or not config[key].strip():
