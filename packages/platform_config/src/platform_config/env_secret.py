@@ -79,17 +79,31 @@ else:
 
 
 class ResourceWithSecrets(dg.ConfigurableResource):
-    """Base for resources with ``EnvSecret`` fields: a validation error never echoes input."""
+    """Base for resources with ``Secret`` fields: a validation error never echoes input, and
+    a field built from ``dg.EnvVar`` holds an ``EnvSecret`` (so ``model_dump`` and copies
+    keep the reference; Dagster alone would put the ``EnvVar`` back on the instance)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        for name, value in self.__dict__.items():
+            if isinstance(value, dg.EnvVar) and _is_secret_field(type(self), name):
+                self.__dict__[name] = EnvSecret(env=value.env_var_name)
+
+
+def _is_secret_field(cls: type[dg.ConfigurableResource], name: str) -> bool:
+    field = cls.model_fields.get(name)
+    if field is None:
+        return False
+    return field.annotation is EnvSecret or EnvSecret in getattr(field.annotation, "__args__", ())
 
 
 def read_secret(reference: Secret | None) -> str | None:
     """The value an ``EnvSecret`` field names, or ``None`` when the field is unset.
 
-    A resource built with ``dg.EnvVar("X")`` keeps the ``EnvVar`` on the instance (Dagster
-    restores it after validation); at run time Dagster rebuilds it as an ``EnvSecret``.
-    Both name a variable; this reads it.
+    Takes an ``EnvVar`` too: resources that cannot derive from ``ResourceWithSecrets`` keep
+    the ``EnvVar`` they were built with on the instance.
     """
     if reference is None:
         return None
