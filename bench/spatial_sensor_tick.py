@@ -24,6 +24,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import statistics
 import time
 import uuid
@@ -98,10 +99,11 @@ def timed_tick(daemon: SensorDaemon) -> tuple[float, int]:
 
 def measure(endpoint: str, size: int, new: int, rounds: int, whole_max: int) -> dict[str, float]:
     suffix = uuid.uuid4().hex[:8]
+    os.environ.setdefault("MINIO_ROOT_PASSWORD", "bench-secret")  # moto takes any secret
     minio = MinIOResource(
         endpoint=endpoint,
         access_key="bench",
-        secret_key="bench-secret",
+        secret_key=dg.EnvVar("MINIO_ROOT_PASSWORD"),
         landing_bucket=f"landing-{suffix}",
         lake_bucket=f"lake-{suffix}",
     )

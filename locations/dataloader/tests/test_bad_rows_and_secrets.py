@@ -84,10 +84,9 @@ def test_a_launchpad_run_with_a_credential_fails_before_it_touches_anything(
     config_id = lakebase.register_table(registration("customers", source_dsn), "sql")
     [request] = tick("master_sensor", lakebase_resource, instance).run_requests or []
     op_config = request.run_config["ops"]["dataloader__table_load"]["config"]
-    leaky = {
-        **op_config,
-        "db_config_value": {**source_config(source_dsn), "options": {"db_password": "hunter2"}},
-    }
+    # A password key in db_config_value is a config error before any run (see
+    # test_secrets_in_run_config); one hidden in a text field fails the run here.
+    leaky = {**op_config, "source_catalog": "postgresql://u:hunter2@db/x"}
     result = dg.materialize(
         [dataloader_table_load],
         run_config={"ops": {"dataloader__table_load": {"config": leaky}}},
@@ -99,7 +98,7 @@ def test_a_launchpad_run_with_a_credential_fails_before_it_touches_anything(
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     error = str(failure.step_failure_data.error)
-    assert "db_config_value must not hold options.db_password" in error
+    assert "source_catalog must not hold" in error
     assert "hunter2" not in error
     table = lakebase.get_table(config_id)
     assert table is not None and table.last_status == "Queued"  # nothing written

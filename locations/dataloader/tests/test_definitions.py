@@ -9,6 +9,7 @@ from dataloader.resources.compute import PipesComputeResource
 from dataloader.resources.lakebase import LakebaseResource, LocalLakebaseResource
 from dataloader.sensors.registrations import declared_registrations
 from platform_config import Environment
+from platform_config.env_secret import EnvSecret
 
 INTERVALS = {
     "run_failure_sensor": 60,
@@ -76,9 +77,10 @@ def test_production_resources_read_secrets_from_the_environment() -> None:
     compute = resources["pipes_databricks"]
     assert isinstance(compute, PipesComputeResource)
     assert compute.backend == "databricks" and compute.timeout_seconds == 10_800
-    # EnvVar fields stay unresolved until a run uses them: no secret at load time.
+    # Fields stay references to the environment until a run uses them: no secret at load time.
     fields = lakebase.__dict__
-    assert isinstance(fields["password"], dg.EnvVar) and fields["password"] == "LAKEBASE_PASSWORD"
+    assert fields["password"] == EnvSecret(env="LAKEBASE_PASSWORD")
+    assert compute.token == EnvSecret(env="DATABRICKS_TOKEN")
     assert isinstance(fields["host"], dg.EnvVar)
 
 

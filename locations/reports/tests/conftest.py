@@ -59,21 +59,23 @@ def sims(simulators: Simulators) -> Simulators:
 
 
 @pytest.fixture
-def django_api(sims: Simulators) -> DjangoApiResource:
+def django_api(sims: Simulators, monkeypatch: pytest.MonkeyPatch) -> DjangoApiResource:
+    monkeypatch.setenv("DJANGO_PASSWORD", DEFAULT_PASSWORD)
     return DjangoApiResource(
         base_url=sims.django_url,
         username=DEFAULT_USERNAME,
-        password=DEFAULT_PASSWORD,
+        password=dg.EnvVar("DJANGO_PASSWORD"),
         timeout_seconds=5,
         max_retries=1,
     )
 
 
 @pytest.fixture
-def fireant_api(sims: Simulators) -> FireantResource:
+def fireant_api(sims: Simulators, monkeypatch: pytest.MonkeyPatch) -> FireantResource:
+    monkeypatch.setenv("FIREANT_API_KEY", DEFAULT_API_KEY)
     return FireantResource(
         base_url=sims.fireant_url,
-        api_key=DEFAULT_API_KEY,
+        api_key=dg.EnvVar("FIREANT_API_KEY"),
         timeout_seconds=5,
         max_retries=1,
         max_poll_attempts=40,

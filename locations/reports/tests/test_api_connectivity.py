@@ -1,6 +1,7 @@
 """The location's resources reach the Django API and Fireant over HTTP (the simulators):
 login, paging, retries on 5xx, and errors that name the endpoint but never a secret."""
 
+import dagster as dg
 import pytest
 
 from reports.resources import DjangoApiResource, FireantResource
@@ -27,9 +28,12 @@ def test_a_lasting_outage_names_the_endpoint(django_api: DjangoApiResource, sims
         api.get_report(2)
 
 
-def test_wrong_credentials_are_refused_without_echoing_them(sims) -> None:
+def test_wrong_credentials_are_refused_without_echoing_them(
+    sims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_JWT_TOKEN", "not-a-valid-token")
     resource = DjangoApiResource(
-        base_url=sims.django_url, jwt_token="not-a-valid-token", max_retries=0
+        base_url=sims.django_url, jwt_token=dg.EnvVar("DJANGO_JWT_TOKEN"), max_retries=0
     )
     with pytest.raises(ApiError) as caught, resource.client() as api:
         api.list_reports()

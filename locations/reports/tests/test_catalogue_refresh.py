@@ -107,11 +107,17 @@ def test_an_api_outage_keeps_the_last_catalogue_and_alerts(
 
 
 def test_a_garbage_answer_is_refused_and_changes_nothing(
-    instance: dg.DagsterInstance, state: CatalogueState, httpserver: HTTPServer
+    instance: dg.DagsterInstance,
+    state: CatalogueState,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     httpserver.expect_request("/api/reports/").respond_with_data("<html>maintenance</html>")
+    monkeypatch.setenv("DJANGO_JWT_TOKEN", "t")
     api = DjangoApiResource(
-        base_url=httpserver.url_for("/").rstrip("/"), jwt_token="t", max_retries=0
+        base_url=httpserver.url_for("/").rstrip("/"),
+        jwt_token=dg.EnvVar("DJANGO_JWT_TOKEN"),
+        max_retries=0,
     )
     with pytest.raises(DiscoveryFailed, match="no catalogue yet"):
         discover(instance, state, api)

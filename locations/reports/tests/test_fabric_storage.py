@@ -4,6 +4,7 @@ one is missing; one (report, due time) is replaced, never appended twice."""
 import datetime as dt
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from reports.resources import FabricStorageResource
@@ -46,12 +47,13 @@ def test_onelake_names_every_missing_variable() -> None:
     assert "FABRIC_WORKSPACE_ID" not in str(caught.value)
 
 
-def test_onelake_table_uri() -> None:
+def test_onelake_table_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "s")
     resource = FabricStorageResource(
         workspace_id="ws",
         tenant_id="t",
         client_id="c",
-        client_secret="s",
+        client_secret=dg.EnvVar("AZURE_CLIENT_SECRET"),
         lakehouse="reports.Lakehouse",
     )
     uri = resource.store().table_uri

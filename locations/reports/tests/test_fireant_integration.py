@@ -107,11 +107,12 @@ def test_a_job_fireant_fails_fails_the_run_with_its_reason(
 
 
 def test_a_job_that_never_ends_exhausts_the_polls(
-    run_report, sims, django_api: DjangoApiResource
+    run_report, sims, django_api: DjangoApiResource, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("FIREANT_API_KEY", DEFAULT_API_KEY)
     quick = FireantResource(
         base_url=sims.fireant_url,
-        api_key=DEFAULT_API_KEY,
+        api_key=dg.EnvVar("FIREANT_API_KEY"),
         max_poll_attempts=3,
         poll_interval_seconds=0.05,
     )

@@ -11,7 +11,6 @@ from lakebase import (
     LakebaseUnavailable,
     StaleClaim,
     Status,
-    credential_paths,
 )
 from lakebase.testing import ManualClock
 from local_services import free_port
@@ -86,6 +85,11 @@ def test_a_claim_is_started_once_but_its_own_run_may_resume(
             '{"host": "h", "database": "d", "options": {"db_password": "hunter2"}}',
             "db_config_value must not hold options.db_password",
         ),
+        (
+            "db_config_value",
+            '{"host": "h", "database": "d", "schema": "s"}',
+            "db_config_value has unknown key(s) schema: use only host, port, database, user",
+        ),
         ("cron_schedule", "every hour", "cron_schedule 'every hour' is not a valid cron"),
         ("source_table_name", "", "source_table_name must be a non-empty text, got ''"),
         ("db_type", "oracle9", "db_type 'oracle9' is not supported"),
@@ -135,24 +139,6 @@ def test_constraints_refuse_what_no_load_could_use(
     for assignment in ("db_config_value = '\"a string\"'", "source_table_name = ' '"):
         with pytest.raises(psycopg.errors.CheckViolation):
             _sql(postgres_dsn, f"UPDATE table_control SET {assignment}")  # noqa: S608
-
-
-@pytest.mark.parametrize(
-    ("value", "paths"),
-    [
-        ({"host": "h", "Password": "x"}, ["Password"]),
-        ({"host": "h", "db_password": "x"}, ["db_password"]),
-        ({"options": {"sslkey": {"private_key": "x"}}}, ["options.sslkey.private_key"]),
-        ({"extra": '{"clientSecret": "x"}'}, ["extra.clientSecret"]),
-        ('{"api_key": "x"}', ["api_key"]),
-        ({"url": "postgresql://u:hunter2@h/db"}, ["url"]),
-        ({"hosts": [{"token": "x"}]}, ["hosts[0].token"]),
-        ({"host": "h", "user": "u", "password": ""}, []),
-        ({"host": "h", "database": "d", "port": 5432, "sslmode": "require"}, []),
-    ],
-)
-def test_credentials_are_found_recursively_and_by_key_pattern(value, paths) -> None:
-    assert credential_paths(value) == paths
 
 
 # -- backoff --------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from local_services import PostgresCluster, PostgresUnavailable, free_port
@@ -16,6 +15,7 @@ from local_services.network import port_is_open
 from local_services.postgres import find_bindir
 from local_services.shared import stop_shared
 from platform_config import Environment
+from platform_config.env_secret import EnvSecret
 from platform_testing import world_readable_tempdir
 from spatial_platform import (
     GDALResource,
@@ -93,7 +93,7 @@ def test_resources_by_environment() -> None:
     assert type(prod["postgis"]) is PostGISResource
     assert isinstance(prod["gdal"], GDALResource)
     # Secrets stay references to the environment, never values in the definitions.
-    assert isinstance(prod["minio"].secret_key, dg.EnvVar)
-    assert isinstance(prod["mongodb"].connection_string, dg.EnvVar)
-    assert isinstance(prod["postgis"].password, dg.EnvVar)
+    assert prod["minio"].secret_key == EnvSecret(env="MINIO_ROOT_PASSWORD")
+    assert prod["mongodb"].connection_string == EnvSecret(env="MONGO_CONNECTION_STRING")
+    assert prod["postgis"].password == EnvSecret(env="POSTGRES_PASSWORD")
     assert prod["minio"].landing_bucket == "landing-zone"

@@ -2,7 +2,9 @@
 
 ``local`` resources talk to the simulators (started at first use, never at load) and keep
 results in a Delta folder under ``$DAGSTER_HOME/local``; the others reach the real Django
-API, Fireant and OneLake with credentials read from the environment at run time.
+API, Fireant and OneLake with credentials read from the environment at run time. Secret
+fields are ``Secret``s: run config names the variable (``{env: DJANGO_JWT_TOKEN}``), so a
+token pasted into the Launchpad is a config error before any run exists.
 """
 
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
+
 if TYPE_CHECKING:  # the clients import httpx and pyarrow: only when a run or tick needs them
     from django_api import DjangoAPIClient
     from fabric_store import FabricStore
@@ -18,7 +22,7 @@ if TYPE_CHECKING:  # the clients import httpx and pyarrow: only when a run or ti
     from resilient_http import RetryPolicy
 
 
-class _Http(dg.ConfigurableResource):
+class _Http(ResourceWithSecrets):
     timeout_seconds: float = 30.0
     max_retries: int = 3
     local: bool = False
@@ -33,9 +37,9 @@ class DjangoApiResource(_Http):
     """The Django API: the report catalogue, report data, job records."""
 
     base_url: str = "http://localhost:8000"
-    jwt_token: str | None = Field(default=None, description="DJANGO_JWT_TOKEN")
+    jwt_token: Secret | None = Field(default=None, description="DJANGO_JWT_TOKEN")
     username: str | None = None
-    password: str | None = Field(default=None, description="DJANGO_PASSWORD")
+    password: Secret | None = Field(default=None, description="DJANGO_PASSWORD")
 
     def client(self) -> "DjangoAPIClient":
         from django_api import DjangoAPIClient
@@ -52,9 +56,9 @@ class DjangoApiResource(_Http):
             )
         return DjangoAPIClient(
             self.base_url,
-            token=self.jwt_token,
+            token=read_secret(self.jwt_token),
             username=self.username,
-            password=self.password,
+            password=read_secret(self.password),
             policy=self.retry_policy(),
         )
 
@@ -63,7 +67,7 @@ class FireantResource(_Http):
     """The Fireant API and how long to wait for its jobs."""
 
     base_url: str = "https://fireant-api.com"
-    api_key: str | None = Field(default=None, description="FIREANT_API_KEY")
+    api_key: Secret | None = Field(default=None, description="FIREANT_API_KEY")
     max_poll_attempts: int = 120
     poll_interval_seconds: float = 60.0
 
@@ -77,11 +81,12 @@ class FireantResource(_Http):
             return FireantClient(
                 ensure_local_simulators().fireant_url, DEFAULT_API_KEY, policy=self.retry_policy()
             )
-        if not self.api_key:
+        api_key = read_secret(self.api_key)
+        if not api_key:
             raise dg.DagsterInvariantViolationError(
                 "Fireant needs FIREANT_API_KEY in the environment"
             )
-        return FireantClient(self.base_url, self.api_key, policy=self.retry_policy())
+        return FireantClient(self.base_url, api_key, policy=self.retry_policy())
 
     def poll_policy(self) -> "PollPolicy":
         from fireant import PollPolicy
@@ -92,14 +97,14 @@ class FireantResource(_Http):
         )
 
 
-class FabricStorageResource(dg.ConfigurableResource):
+class FabricStorageResource(ResourceWithSecrets):
     """The results table: OneLake in Microsoft Fabric, or a local Delta folder."""
 
     local_folder: str | None = None
     workspace_id: str | None = None
     tenant_id: str | None = None
     client_id: str | None = None
-    client_secret: str | None = Field(default=None, description="AZURE_CLIENT_SECRET")
+    client_secret: Secret | None = Field(default=None, description="AZURE_CLIENT_SECRET")
     account_name: str = "onelake"
     lakehouse: str = "reports.Lakehouse"
     table: str = "report_results"
@@ -112,13 +117,14 @@ class FabricStorageResource(dg.ConfigurableResource):
 
             folder = Path(self.local_folder) if self.local_folder else state_dir("reports-fabric")
             return FabricStore(local_location(folder / self.table))
+        client_secret = read_secret(self.client_secret)
         missing = [
             name
             for name, value in [
                 ("FABRIC_WORKSPACE_ID", self.workspace_id),
                 ("AZURE_TENANT_ID", self.tenant_id),
                 ("AZURE_CLIENT_ID", self.client_id),
-                ("AZURE_CLIENT_SECRET", self.client_secret),
+                ("AZURE_CLIENT_SECRET", client_secret),
             ]
             if not value
         ]
@@ -129,7 +135,7 @@ class FabricStorageResource(dg.ConfigurableResource):
                 workspace_id=self.workspace_id or "",
                 tenant_id=self.tenant_id or "",
                 client_id=self.client_id or "",
-                client_secret=self.client_secret or "",
+                client_secret=client_secret or "",
                 account_name=self.account_name,
                 lakehouse=self.lakehouse,
                 table=self.table,

@@ -15,9 +15,11 @@ from lakebase.models import (
     TableRegistration,
 )
 from lakebase.schedule import next_load_time
-from lakebase.validation import credential_paths, credentials_message, row_problem
+from lakebase.validation import DB_CONFIG_KEYS, SECRET_SCOPE_REMEDY, row_problem
 
 __all__ = [
+    "DB_CONFIG_KEYS",
+    "SECRET_SCOPE_REMEDY",
     "ClaimBatch",
     "LakebaseClient",
     "LakebaseError",
@@ -34,8 +36,6 @@ __all__ = [
     "TableRegistration",
     "apply_migrations",
     "close_pools",
-    "credential_paths",
-    "credentials_message",
     "next_load_time",
     "row_problem",
     "utc_now",

@@ -2,25 +2,19 @@
 
 Rows are written by YAML components, by SQL and by older code, so the claim checks each row
 on its own: a row that fails a check ends ``Failed`` with the column and value named, and the
-rest of the batch goes on. Credentials are looked for recursively, by key pattern, inside
-JSON strings and in connection URIs: run config (and so Dagster's storage) must never see one.
+rest of the batch goes on. Credentials are looked for with ``platform_config.credentials``
+(recursively, by key pattern, inside JSON strings and connection URIs): run config (and so
+Dagster's storage) must never see one.
 """
 
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from croniter import croniter
 
-# Keys that name a credential: password, db_password, passwd, pwd, clientSecret, api_key,
-# access_token, private-key, credentials, ...
-CREDENTIAL_KEY = re.compile(
-    r"pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential",
-    re.IGNORECASE,
-)
-# scheme://user:password@host
-_URI_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+from platform_config.credentials import credential_paths, credentials_message
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SUPPORTED_DB_TYPES = ("mysql", "oracle", "postgres", "postgresql", "sqlserver")
 _REQUIRED_TEXT = (
@@ -36,39 +30,10 @@ _JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", l
 _IDENTIFIER_COLUMNS = ("destination_catalog", "destination_schema_name", "destination_table_name")
 
 
-def credential_paths(value: Any, path: str = "") -> list[str]:
-    """Where ``value`` holds a credential: dotted key paths, sorted (empty when clean)."""
-    return sorted(set(_credential_paths(value, path)))
-
-
-def _credential_paths(value: Any, path: str) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if CREDENTIAL_KEY.search(str(key)) and item not in (None, ""):
-                yield here
-            else:
-                yield from _credential_paths(item, here)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _credential_paths(item, f"{path}[{index}]")
-    elif isinstance(value, str):
-        if _URI_PASSWORD.search(value):
-            yield path or "<value>"
-        elif value.lstrip()[:1] in ("{", "["):
-            try:
-                parsed = json.loads(value)
-            except ValueError:
-                return
-            yield from _credential_paths(parsed, path)
-
-
-def credentials_message(field: str, paths: list[str]) -> str:
-    """The error for credentials found in ``field``: names the keys, never the values."""
-    return (
-        f"{field} must not hold {', '.join(paths)}: put credentials in the secret scope "
-        "named by db_kv_scope"
-    )
+SECRET_SCOPE_REMEDY = "put credentials in the secret scope named by db_kv_scope"
+# Everything ``db_config_value`` may hold: where the source is, never how to log in. The run's
+# config schema has exactly these keys, so the Launchpad refuses any other before a run exists.
+DB_CONFIG_KEYS = ("host", "port", "database", "user", "sslmode", "connect_timeout")
 
 
 def check_identifier(field: str, value: str) -> str:
@@ -97,11 +62,17 @@ def row_problem(row: Mapping[str, Any]) -> str | None:
     config = row.get("db_config_value")
     paths = credential_paths(config)
     if paths:
-        return credentials_message("db_config_value", paths)
+        return credentials_message("db_config_value", paths, SECRET_SCOPE_REMEDY)
     if not isinstance(config, Mapping):
         return (
             "db_config_value must be a JSON object with host and database, "
             f"got a JSON {_JSON_TYPES.get(type(config), 'null')}"
+        )
+    unknown = sorted(str(key) for key in config if key not in DB_CONFIG_KEYS)
+    if unknown:
+        return (
+            f"db_config_value has unknown key(s) {', '.join(unknown)}: use only "
+            f"{', '.join(DB_CONFIG_KEYS)}"
         )
     for key in ("host", "database"):
         if not isinstance(config.get(key), str) or not config[key].strip():

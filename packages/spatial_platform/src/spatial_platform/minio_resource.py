@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field
 
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 from spatial_platform.settings import LAKE_BUCKET, LANDING_BUCKET
 
 if TYPE_CHECKING:
@@ -38,12 +39,12 @@ class LakeWriteRefused(PermissionError):
     """Something tried to write to the lake other than through ``upload_to_lake``."""
 
 
-class MinIOResource(dg.ConfigurableResource):
+class MinIOResource(ResourceWithSecrets):
     """MinIO (or any S3 API) holding ``landing-zone`` and ``data-lake`` (names configurable)."""
 
     endpoint: str = Field(default="", description="MINIO_ENDPOINT, host:port without scheme")
     access_key: str = Field(default="", description="MINIO_ROOT_USER")
-    secret_key: str = Field(default="", description="MINIO_ROOT_PASSWORD")
+    secret_key: Secret | None = Field(default=None, description="MINIO_ROOT_PASSWORD")
     use_ssl: bool = False
     region: str = "us-east-1"
     landing_bucket: str = LANDING_BUCKET
@@ -54,7 +55,13 @@ class MinIOResource(dg.ConfigurableResource):
             raise dg.DagsterInvariantViolationError(
                 "MinIOResource needs an endpoint: set MINIO_ENDPOINT (host:port)"
             )
-        return _client(self.endpoint, self.access_key, self.secret_key, self.use_ssl, self.region)
+        return _client(
+            self.endpoint,
+            self.access_key,
+            read_secret(self.secret_key) or "",
+            self.use_ssl,
+            self.region,
+        )
 
     def ensure_buckets(self) -> None:
         """Create the landing and lake buckets when missing (local set-up and tests)."""
@@ -236,13 +243,13 @@ class LocalMinIOResource(MinIOResource):
 
     state_dir: str = ""
     access_key: str = "local"
-    secret_key: str = "local-secret"
 
     def get_client(self) -> "Minio":
         from spatial_platform.local_s3 import local_session
 
         endpoint = local_session(self.state_dir).endpoint
-        client = _client(endpoint, self.access_key, self.secret_key, False, self.region)
+        # moto takes any secret: the local one is a constant, never config
+        client = _client(endpoint, self.access_key, "local-secret", False, self.region)
         _ensure_buckets_once(client, endpoint, self.landing_bucket, self.lake_bucket)
         return client
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field
 
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 from spatial_platform.ledger import (
     ASSETS,
     MANIFESTS,
@@ -37,13 +38,14 @@ class DuplicateBatchError(ValueError):
     """A manifest with this ``batch_id`` is already in the ledger (``batch_id`` is immutable)."""
 
 
-class MongoDBResource(dg.ConfigurableResource):
+class MongoDBResource(ResourceWithSecrets):
     """The ledger's collections ``manifests``, ``runs`` and ``assets`` behind typed helpers.
 
     ``backend="mongomock"`` needs no server: in memory, or in ``store_path`` when set.
     """
 
-    connection_string: str = Field(default="", description="MONGO_CONNECTION_STRING")
+    # A URI that holds the password: a secret, named by its variable.
+    connection_string: Secret | None = Field(default=None, description="MONGO_CONNECTION_STRING")
     database: str = LEDGER_DATABASE
     backend: Literal["mongodb", "mongomock"] = "mongodb"
     store_path: str = ""
@@ -54,12 +56,13 @@ class MongoDBResource(dg.ConfigurableResource):
     def _db(self) -> Iterator[Any]:
         """The database for one operation (locked and persisted for a file-backed mock)."""
         if self.backend == "mongodb":
-            if not self.connection_string:
+            uri = read_secret(self.connection_string)
+            if not uri:
                 raise dg.DagsterInvariantViolationError(
                     "MongoDBResource needs a connection string: set MONGO_CONNECTION_STRING"
                 )
-            db = _pymongo_client(self.connection_string)[self.database]
-            _ensure_indexes(db, self.connection_string, self.database)
+            db = _pymongo_client(uri)[self.database]
+            _ensure_indexes(db, uri, self.database)
             yield db
             return
         store = self.store()

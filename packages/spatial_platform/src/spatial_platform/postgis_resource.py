@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field
 
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 from spatial_platform.schema_mapping import RunIdSchemaMapping
 from spatial_platform.settings import COMPUTE_DATABASE
 
@@ -27,13 +28,13 @@ log = logging.getLogger(__name__)
 Bounds = tuple[float, float, float, float]
 
 
-class PostGISResource(dg.ConfigurableResource):
+class PostGISResource(ResourceWithSecrets):
     """Connection to the PostGIS compute database (``POSTGRES_*`` in production)."""
 
     host: str = "postgis"
     port: int = 5432
     user: str = "postgres"
-    password: str | None = Field(default=None, description="POSTGRES_PASSWORD")
+    password: Secret | None = Field(default=None, description="POSTGRES_PASSWORD")
     database: str = COMPUTE_DATABASE
     sslmode: str = "prefer"
 
@@ -44,7 +45,7 @@ class PostGISResource(dg.ConfigurableResource):
         url = URL.create(
             "postgresql+psycopg",
             username=self.user,
-            password=self.password or None,
+            password=read_secret(self.password) or None,
             host=self.host,
             port=self.port,
             database=self.database,

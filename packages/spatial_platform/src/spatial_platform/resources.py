@@ -3,7 +3,8 @@
 ``local`` (``DAGSTER_ENVIRONMENT`` unset): moto's S3 server as MinIO, mongomock persisted to
 a file as MongoDB (no MongoDB server can run without one installed), the system Postgres
 with PostGIS started by ``local_services``. Elsewhere: the real services from ``MINIO_*``,
-``MONGO_CONNECTION_STRING`` and ``POSTGRES_*``; secrets stay ``dg.EnvVar`` references.
+``MONGO_CONNECTION_STRING`` and ``POSTGRES_*``; secrets are ``Secret`` fields built from
+``dg.EnvVar``, so run config names their variables and never holds a value.
 """
 
 import os

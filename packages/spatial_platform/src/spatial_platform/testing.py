@@ -8,6 +8,7 @@ mongomock (no MongoDB server can run here), a database per test.
 
 import uuid
 
+import dagster as dg
 import pytest
 
 from local_services import ServerProcess
@@ -16,12 +17,13 @@ from spatial_platform.mongodb_resource import MongoDBResource
 
 
 @pytest.fixture
-def minio(s3_server: ServerProcess) -> MinIOResource:
+def minio(s3_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> MinIOResource:
     suffix = uuid.uuid4().hex[:10]
+    monkeypatch.setenv("MINIO_ROOT_PASSWORD", "test-secret")
     resource = MinIOResource(
         endpoint=s3_server.url.removeprefix("http://"),
         access_key="test",
-        secret_key="test-secret",
+        secret_key=dg.EnvVar("MINIO_ROOT_PASSWORD"),
         landing_bucket=f"landing-{suffix}",
         lake_bucket=f"lake-{suffix}",
     )

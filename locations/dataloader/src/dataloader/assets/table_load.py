@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
-from dataloader.connection_settings import reject_credentials
+from dataloader.connection_settings import SourceConnection, reject_credentials
 from dataloader.links import dagster_run_url
 from dataloader.partitions import TABLES
 from dataloader.pipes_outcome import PipesOutcome, read_outcome, reported_failure
@@ -30,8 +30,10 @@ INTERRUPTED = "Cancelled - the Dagster run was interrupted"
 class DataloaderTableConfig(dg.Config):
     """One ``table_control`` row, as the master sensor sends it.
 
-    A credential anywhere in it (a Launchpad launch, an edited run config) fails the run
-    before anything loads, with the key named and the value never echoed.
+    ``db_config_value`` is a closed shape: a ``password`` (or any key but the connection's
+    location) typed into the Launchpad is a config error before the run exists. A credential
+    hidden in a text field (a URI with a password, say) fails the run before anything loads,
+    with the key named and the value never echoed.
     """
 
     model_config = ConfigDict(hide_input_in_errors=True)
@@ -46,19 +48,15 @@ class DataloaderTableConfig(dg.Config):
     destination_schema_name: str
     destination_table_name: str
     db_type: str
-    db_config_value: dict[str, Any] = {}
+    db_config_value: SourceConnection
     db_kv_scope: str = ""
     load_strategy: str = "full"
     incremental_column: str | None = None
     incremental_value: str | None = None
     retry_count: int = 0
 
-    @field_validator("db_config_value")
-    @classmethod
-    def _no_credentials(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return reject_credentials("db_config_value", value)
-
     @field_validator(
+        "db_config_value",
         "source_catalog",
         "source_schema_name",
         "source_table_name",
@@ -67,8 +65,12 @@ class DataloaderTableConfig(dg.Config):
         "incremental_value",
     )
     @classmethod
-    def _no_credentials_in_text(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return reject_credentials(str(info.field_name), value)
+    def _no_credentials(cls, value: Any, info: ValidationInfo) -> Any:
+        field = str(info.field_name)
+        if isinstance(value, SourceConnection):
+            reject_credentials(field, value.as_dict())
+            return value
+        return reject_credentials(field, value)
 
 
 @dg.asset(
@@ -112,6 +114,7 @@ def dataloader_table_load(
     try:
         extras = {
             **config.model_dump(),
+            "db_config_value": config.db_config_value.as_dict(),
             # The watermark of the row as this claim found it, not the one in run config.
             "incremental_value": table.incremental_value,
             "destination_uri": databricks_rest.table_uri(

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dataloader.connection_settings import reject_credentials
 from dataloader.sensors.registrations import registration_metadata
-from lakebase import TableRegistration
+from lakebase import DB_CONFIG_KEYS, TableRegistration
 from platform_config import current_environment
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -91,6 +91,11 @@ class TableLoad(dg.Component, dg.Model, dg.Resolvable):
         missing = [k for k in ("host", "database") if k not in value]
         if missing:
             raise ValueError(f"db_config_value is missing {', '.join(missing)}")
+        if unknown := sorted(k for k in value if k not in DB_CONFIG_KEYS):
+            raise ValueError(
+                f"db_config_value has unknown key(s) {', '.join(unknown)}: use only "
+                f"{', '.join(DB_CONFIG_KEYS)}"
+            )
         return value
 
     @model_validator(mode="before")

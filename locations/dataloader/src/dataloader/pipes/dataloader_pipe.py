@@ -14,7 +14,8 @@ from typing import Any
 
 from pipes_session import on_databricks, open_session, report_failure, run_main
 
-from lakebase import credential_paths, credentials_message
+from lakebase import SECRET_SCOPE_REMEDY
+from platform_config.credentials import credential_paths, credentials_message
 
 
 def password_variable(kv_scope: str) -> str:
@@ -92,7 +93,9 @@ def main() -> None:
         params = dict(pipes.extras)
         # The loader is one more place config enters: it never runs with a credential in it.
         if paths := credential_paths(params.get("db_config_value")):
-            report_failure(pipes, credentials_message("db_config_value", paths))
+            report_failure(
+                pipes, credentials_message("db_config_value", paths, SECRET_SCOPE_REMEDY)
+            )
         started = time.monotonic()
         if on_databricks():
             from spark_load import SparkLoadError, load_with_spark

@@ -7,22 +7,21 @@ tables of the local lakehouse are read directly.
 from pathlib import Path
 from typing import Literal
 
-import dagster as dg
-
 from lakebase.validation import check_identifier
 from local_services import state_dir
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 
 Column = tuple[str, str]
 
 
-class DestinationCatalogResource(dg.ConfigurableResource):
+class DestinationCatalogResource(ResourceWithSecrets):
     """Where loaded tables live, and how to read their schemas."""
 
     backend: Literal["local", "databricks"] = "local"
     lakehouse_root: str = ""
     server_hostname: str | None = None
     http_path: str | None = None
-    token: str | None = None
+    token: Secret | None = None
 
     def root(self) -> Path:
         """The local lakehouse folder (``$DAGSTER_HOME/local/lakehouse`` by default)."""
@@ -48,7 +47,7 @@ class DestinationCatalogResource(dg.ConfigurableResource):
             databricks_sql.connect(
                 server_hostname=self.server_hostname,
                 http_path=self.http_path,
-                access_token=self.token,
+                access_token=read_secret(self.token),
             ) as connection,
             connection.cursor() as cursor,
         ):

@@ -13,19 +13,20 @@ from typing import Any, Literal
 import dagster as dg
 
 from dataloader.resources.databricks_submission import submit_args, submit_task
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 
 PIPES_DIR = Path(__file__).resolve().parents[1] / "pipes"
 DATABRICKS_RUN_URL = "Databricks Job Run URL"
 
 
-class PipesComputeResource(dg.ConfigurableResource):
+class PipesComputeResource(ResourceWithSecrets):
     """Runs a script from ``dataloader/pipes/`` through Dagster Pipes."""
 
     backend: Literal["subprocess", "databricks"] = "subprocess"
     timeout_seconds: int = 10_800
     # databricks
     workspace_url: str | None = None
-    token: str | None = None
+    token: Secret | None = None
     cluster_id: str | None = None
     scripts_path: str = "/Workspace/Repos/dataloader/pipes"
     # Workspace/volume paths of the wheels the scripts import (lakebase, table_loader,
@@ -80,7 +81,7 @@ class PipesComputeResource(dg.ConfigurableResource):
         from databricks.sdk.service import jobs  # pyright: ignore[reportMissingImports]
 
         client = PipesDatabricksClient(
-            client=WorkspaceClient(host=self.workspace_url, token=self.token)
+            client=WorkspaceClient(host=self.workspace_url, token=read_secret(self.token))
         )
         task = submit_task(
             script,

@@ -9,9 +9,10 @@ from psycopg.conninfo import make_conninfo
 
 from lakebase import LakebaseClient, RetryPolicy, apply_migrations, utc_now
 from lakebase.client import Clock
+from platform_config.env_secret import ResourceWithSecrets, Secret, read_secret
 
 
-class LakebaseResource(dg.ConfigurableResource):
+class LakebaseResource(ResourceWithSecrets):
     """Postgres connection settings of Lakebase (``LAKEBASE_*`` variables in production),
     and the retry policy every failure write applies (from the control plane's YAML).
 
@@ -22,7 +23,7 @@ class LakebaseResource(dg.ConfigurableResource):
     port: int = 5432
     database: str = "dataloader"
     user: str = "postgres"
-    password: str | None = None
+    password: Secret | None = None
     sslmode: str = "prefer"
     connect_timeout_seconds: int = 10
     max_retries: int = 3
@@ -35,7 +36,7 @@ class LakebaseResource(dg.ConfigurableResource):
             port=self.port,
             dbname=self.database,
             user=self.user,
-            password=self.password or None,
+            password=read_secret(self.password) or None,
             sslmode=self.sslmode,
             connect_timeout=self.connect_timeout_seconds,
             application_name="dagster-dataloader",

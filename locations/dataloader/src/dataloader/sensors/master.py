@@ -6,6 +6,7 @@ retry, and keeps the asset's partitions in step with ``table_control``.
 """
 
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -16,6 +17,15 @@ from dataloader.sensors.registrations import sync_declared_tables
 from dataloader.settings import MasterSensorSettings
 from dataloader.tags import CONFIG_ID_TAG, CONTROL_KEY_TAG, METADATA_ID_TAG, runs_of_claim
 from lakebase import LakebaseClient, QueuedLoad
+
+
+def run_config_connection(db_config_value: dict[str, Any]) -> dict[str, Any]:
+    """A claimed row's ``db_config_value`` in the run config's types (``port`` may be text in
+    the row; the claim has checked it holds digits)."""
+    connection = dict(db_config_value)
+    if connection.get("port") is not None:
+        connection["port"] = int(connection["port"])
+    return connection
 
 
 def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
@@ -32,7 +42,7 @@ def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
         "destination_schema_name": table.destination_schema_name,
         "destination_table_name": table.destination_table_name,
         "db_type": table.db_type,
-        "db_config_value": table.db_config_value,
+        "db_config_value": run_config_connection(table.db_config_value),
         "db_kv_scope": table.db_kv_scope,
         "load_strategy": table.load_strategy,
         "incremental_column": table.incremental_column,

@@ -23,10 +23,10 @@ def ingest_resources(environment: Environment) -> dict[str, object]:
             "landing": landing,
             "warehouse": DuckDBWarehouse(database=str(local_duckdb_path())),
         }
-    from dagster_gcp import BigQueryResource
+    from estore.resources.bigquery import BigQuery
 
     project = dg.EnvVar("ESTORE_GCP_PROJECT")
     return {
         "landing": LandingStore(project=settings.gcp_project),
-        "bigquery": BigQueryResource(project=project),
+        "bigquery": BigQuery(project=project),
     }
