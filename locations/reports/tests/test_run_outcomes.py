@@ -191,15 +191,22 @@ def test_a_failure_before_any_record_is_logged_and_changes_nothing(
 
 
 def test_an_outcome_the_django_api_could_not_take_is_written_when_it_is_back(
-    materialize: Materialize, instance: dg.DagsterInstance, django_api: DjangoApiResource
+    materialize: Materialize,
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from local_services import free_port
     from resilient_http import ApiUnavailable
 
     first = materialize(9, SUBMITTED_BY_FIRST_RUN)
     broken = materialize(9, COMPLETED_BY_SECOND_RUN, fireant_api=UnreachableFireant())
+    monkeypatch.setenv("DJANGO_JWT_TOKEN", "t")
     unreachable = DjangoApiResource(
-        base_url=f"http://127.0.0.1:{free_port()}", jwt_token="t", timeout_seconds=1, max_retries=0
+        base_url=f"http://127.0.0.1:{free_port()}",
+        jwt_token=dg.EnvVar("DJANGO_JWT_TOKEN"),
+        timeout_seconds=1,
+        max_retries=0,
     )
     with pytest.raises(ApiUnavailable, match="ConnectError"):
         deliver(instance, broken.run_id, dg.DagsterEventType.RUN_FAILURE, unreachable)
