@@ -36,7 +36,7 @@ def test_a_location_that_raises_on_import_leaves_the_others_loaded(
         "raise RuntimeError('estore is broken on purpose')\n" + definitions.read_text()
     )
     with dg_dev(workspace, tmp_path / "home") as ui:
-        states = ui.wait_for_locations(len(LOCATIONS))
+        states = ui.wait_for_locations(len(LOCATIONS), timeout=480)
     assert set(states) == LOCATIONS
     assert states["estore"].kind == "PythonError"
     assert "estore is broken on purpose" in (states["estore"].error or "")
