@@ -1,5 +1,7 @@
-"""Workspace-level fixtures: the repository root and the four locations it serves."""
+"""Workspace-level fixtures: the repository root, the four locations it serves, their venvs."""
 
+import os
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -32,3 +34,17 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def location_names() -> list[str]:
     return [p.name for p in workspace_projects()]
+
+
+@pytest.fixture(scope="session")
+def location_venvs() -> dict[str, Path]:
+    """Each location's own venv (``locations/<name>/.venv``), made or brought up to date by
+    ``scripts/location-venvs`` as ``scripts/dev`` does: what ``dg dev`` and ``dg check defs``
+    run each location in."""
+    subprocess.run(
+        [str(ROOT / "scripts" / "location-venvs")],
+        env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+        check=True,
+        timeout=600,
+    )
+    return {p.name: p / ".venv" for p in workspace_projects()}

@@ -4,8 +4,10 @@ For every location in dg.toml: a fresh virtualenv gets only that location and th
 it depends on (`uv sync --frozen --package <name> --no-editable --no-dev`, from the uv cache);
 the other locations are absent; its component state is prepared as the image build prepares
 it (deploy/prepare_defs_state.sh, with the location's PREPARE_DEFS_STATE from the compose
-file); its definitions validate; its gRPC code server starts and answers a health check.
-No container engine runs here, so `docker build` itself is not run: its steps are replayed.
+file); its gRPC code server starts from that venv (loading its definitions eagerly, as the
+image's server does) and answers a health check; and `dagster definitions validate`, run
+against that server, passes. No container engine runs here, so `docker build` itself is not
+run: its steps are replayed.
 """
 
 import json
@@ -14,11 +16,13 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from dagster._grpc.client import DagsterGrpcClient
 
 from local_services import free_port
 from tests.conftest import ROOT, image_build_args, workspace_projects
@@ -100,56 +104,52 @@ def _run(venv: Path, *argv: str, home: Path, timeout: float = 300) -> subprocess
     )
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return tmp_path
+@dataclass(frozen=True)
+class CodeServer:
+    location: str
+    venv: Path
+    home: Path
+    port: int
 
 
-@pytest.mark.parametrize("location", LOCATIONS)
-def test_location_installs_alone_and_its_definitions_validate(
-    installed: dict[str, Installed], location: str, home: Path
-) -> None:
+@pytest.fixture(scope="module", params=LOCATIONS)
+def code_server(
+    request: pytest.FixtureRequest,
+    installed: Installations,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CodeServer]:
+    """The location's code server from its own venv, once it answers gRPC (loading eagerly,
+    it listens only after its definitions have loaded, and exits if they fail to)."""
+    location: str = request.param
     venv = installed[location].venv
-    others = [other for other in LOCATIONS if other != location]
-    probe = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) for m in sys.argv[1:]))"
-    assert _run(venv, "python", "-c", probe, *others, home=home).returncode == 0, (
-        f"another location is installed next to {location}"
-    )
-    validated = _run(
-        venv, "dagster", "definitions", "validate", "-m", f"{location}.definitions", home=home
-    )
-    assert validated.returncode == 0, validated.stdout + validated.stderr
-    assert "Validation successful" in validated.stdout + validated.stderr
-
-
-@pytest.mark.parametrize("location", LOCATIONS)
-def test_location_code_server_answers_a_health_check(
-    installed: dict[str, Installed], location: str, home: Path
-) -> None:
-    venv = installed[location].venv
+    home = tmp_path_factory.mktemp(f"home-{location}")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = free_port()
-    grpc = [str(venv / "bin" / "dagster"), "api", "grpc"]
+    grpc = [str(venv / "bin" / "dagster"), "api", "grpc", "-m", f"{location}.definitions"]
     log = home / "grpc.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [*grpc, "-m", f"{location}.definitions", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=home,
+            [*grpc, "-h", "127.0.0.1", "-p", str(port)],
+            cwd=home,  # not the repository: only what is installed can load
             env={**os.environ, "DAGSTER_HOME": str(home)},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    client = DagsterGrpcClient(port=port, host="127.0.0.1")
     try:
         deadline = time.monotonic() + 180
-        while True:
-            check = _run(venv, "dagster", "api", "grpc-health-check", "-p", str(port), home=home)
-            if check.returncode == 0 or time.monotonic() > deadline or server.poll() is not None:
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                client.ping("up")
                 break
-            time.sleep(1)
-        assert check.returncode == 0, check.stdout + check.stderr + log.read_text()[-3000:]
+            except Exception:
+                time.sleep(0.2)
+        assert server.poll() is None, f"{location} code server exited:\n{log.read_text()[-3000:]}"
+        yield CodeServer(location, venv, home, port)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -158,7 +158,7 @@ def test_location_code_server_answers_a_health_check(
 
 
 def test_estore_image_loads_its_dbt_assets_from_the_state_prepared_at_build(
-    installed: dict[str, Installed], home: Path
+    installed: Installations, tmp_path: Path
 ) -> None:
     """Every dbt model and snapshot is an asset, read from the prepared manifest: loading
     neither parses dbt (no fallback warning) nor rewrites the state."""
@@ -174,7 +174,7 @@ def test_estore_image_loads_its_dbt_assets_from_the_state_prepared_at_build(
         "import json; from estore.definitions import defs; "
         "print(json.dumps([k.path[-1] for a in defs().assets for k in a.keys]))"
     )
-    loaded = _run(installed["estore"].venv, "python", "-c", listing, home=home)
+    loaded = _run(installed["estore"].venv, "python", "-c", listing, home=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     assert expected <= set(json.loads(loaded.stdout.strip().splitlines()[-1]))
     assert "No prepared dbt state" not in loaded.stderr
@@ -182,7 +182,7 @@ def test_estore_image_loads_its_dbt_assets_from_the_state_prepared_at_build(
 
 
 def test_reports_image_loads_with_an_empty_catalogue_until_discovery_writes_it(
-    installed: dict[str, Installed], home: Path
+    installed: Installations, tmp_path: Path
 ) -> None:
     """No catalogue is built into the image (discovery needs the Django API): the state
     folder exists, empty, for the discovery sensor to write into; the location loads with
@@ -194,7 +194,38 @@ def test_reports_image_loads_with_an_empty_catalogue_until_discovery_writes_it(
         "import json; from reports.definitions import defs; d = defs(); "
         "print(json.dumps({'sensors': [s.name for s in d.sensors]}))"
     )
-    loaded = _run(installed["reports"].venv, "python", "-c", listing, home=home)
+    loaded = _run(installed["reports"].venv, "python", "-c", listing, home=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     names = json.loads(loaded.stdout.strip().splitlines()[-1])
     assert "daily_report_discovery_sensor" in names["sensors"]
+
+
+def test_location_installs_alone(code_server: CodeServer) -> None:
+    others = [other for other in LOCATIONS if other != code_server.location]
+    probe = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) for m in sys.argv[1:]))"
+    found = _run(code_server.venv, "python", "-c", probe, *others, home=code_server.home)
+    assert found.returncode == 0, f"another location is installed next to {code_server.location}"
+
+
+def test_location_code_server_answers_a_health_check(code_server: CodeServer) -> None:
+    port = str(code_server.port)
+    check = _run(
+        code_server.venv, "dagster", "api", "grpc-health-check", "-p", port, home=code_server.home
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_location_definitions_validate(code_server: CodeServer) -> None:
+    validated = _run(
+        code_server.venv,
+        "dagster",
+        "definitions",
+        "validate",
+        "--grpc-host",
+        "127.0.0.1",
+        "--grpc-port",
+        str(code_server.port),
+        home=code_server.home,
+    )
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Validation successful" in validated.stdout + validated.stderr

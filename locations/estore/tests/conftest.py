@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 from dagster.components.core.component_tree import ComponentTree
 from dagster.components.utils.project_paths import get_local_state_path
 
@@ -124,14 +125,41 @@ def warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     patch.undo()
 
 
+def _newer_than_its_sources(state: Path, component_yaml: Path) -> bool:
+    """Whether ``state`` was prepared after every file it is built from was last changed:
+    the dbt project (not dbt's own output), the component's YAML and the lock."""
+    if not state.exists():
+        return False
+    declared = yaml.safe_load(component_yaml.read_text())["attributes"]["project"]
+    project = component_yaml.parent.joinpath(declared).resolve()
+    sources = [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and not DBT_OUTPUT.intersection(path.relative_to(project).parts)
+    ]
+    sources += [component_yaml, LOCATION_ROOT.parents[1] / "uv.lock"]
+    prepared = state.stat().st_mtime_ns
+    return all(path.stat().st_mtime_ns <= prepared for path in sources)
+
+
+DBT_OUTPUT = {"target", "logs", "dbt_packages", ".user.yml"}
+"""What dbt writes into its project folder (the project's .gitignore)."""
+
+
 @pytest.fixture(scope="session")
 def dbt_state(warehouse_path: Path) -> Path:
-    """The dbt component's state, refreshed once (what `dg utils refresh-defs-state` does)."""
+    """The dbt component's state, prepared from the current sources.
+
+    `./scripts/test` (like `./scripts/dev`) runs `dg utils refresh-defs-state` just before
+    pytest; a state newer than every source is that one and is used as it is. Otherwise it
+    is refreshed here, once, as that command does (dbt parses the project)."""
     tree = ComponentTree.for_project(LOCATION_ROOT)
     [component] = tree.get_all_components(of_type=EstoreDbtProject)
-    asyncio.run(component.refresh_state(LOCATION_ROOT))
     state = get_local_state_path(component.defs_state_config.key, LOCATION_ROOT)
-    assert state.exists()
+    component_yaml = LOCATION_ROOT / "src" / "estore" / "defs" / "dbt" / "defs.yaml"
+    if not _newer_than_its_sources(state, component_yaml):
+        asyncio.run(component.refresh_state(LOCATION_ROOT))
+    assert _newer_than_its_sources(state, component_yaml)
     return state
 
 

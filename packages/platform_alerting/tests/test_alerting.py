@@ -1,6 +1,8 @@
 """Alert sensors against a real local HTTP sink and real tick and run records."""
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -78,6 +80,12 @@ def test_local_sink_retries_a_failing_webhook_then_raises(httpserver: HTTPServer
     with pytest.raises(Exception, match="503"):
         LocalSink(httpserver.url_for("/down")).send(alert)
     assert len(httpserver.log) == 3
+
+
+def test_loading_alerting_leaves_the_http_client_unimported() -> None:
+    # Every location loads this package; httpx is imported only when a webhook is posted.
+    probe = "import sys, platform_alerting; sys.exit('httpx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
 
 
 # -- run_failure_sensor ------------------------------------------------------------------------

@@ -97,13 +97,17 @@ class DagsterUI:
 def dg_dev(
     workspace_root: Path, dagster_home: Path, env: Mapping[str, str] | None = None
 ) -> Iterator[DagsterUI]:
-    """Serve ``workspace_root`` with ``dg dev`` on 127.0.0.1 and stop it afterwards."""
+    """Serve ``workspace_root`` with ``dg dev`` on 127.0.0.1 and stop it afterwards.
+
+    Each location's code server runs in its own ``locations/<name>/.venv`` (made by
+    ``scripts/location-venvs``), as ``scripts/dev`` serves them.
+    """
     port = free_port()
     log_file = dagster_home / "dg-dev.log"
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     child_env = {**os.environ, "DAGSTER_HOME": str(dagster_home), **(env or {})}
-    argv = ["dg", "dev", "--use-active-venv", "--host", "127.0.0.1", "--port", str(port)]
+    argv = ["dg", "dev", "--host", "127.0.0.1", "--port", str(port)]
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             argv,
