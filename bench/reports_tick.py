@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import random
 import subprocess
 import sys
@@ -81,7 +82,10 @@ def bench_discovery(sizes: list[int], repeat: int) -> None:
         state = CatalogueState(
             "bench", DefsStateManagementType.LOCAL_FILESYSTEM, Path(folder), Path(folder)
         )
-        api = DjangoApiResource(base_url=url, username=DEFAULT_USERNAME, password=DEFAULT_PASSWORD)
+        os.environ.setdefault("DJANGO_PASSWORD", DEFAULT_PASSWORD)
+        api = DjangoApiResource(
+            base_url=url, username=DEFAULT_USERNAME, password=dg.EnvVar("DJANGO_PASSWORD")
+        )
         for n in sizes:
             simulator.replace_catalogue(raw_entries(n))
             previous = Catalogue()
