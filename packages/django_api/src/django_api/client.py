@@ -10,10 +10,6 @@ import httpx
 from pydantic import ValidationError
 from tenacity import (
     RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
 )
 
 from django_api.auth import DjangoJWTAuth
@@ -154,17 +150,7 @@ class DjangoAPIClient(HttpClient):
                     )
                 )
 
-        retrying = Retrying(
-            stop=stop_after_attempt(policy.max_attempts),
-            wait=wait_exponential(
-                multiplier=policy.backoff_initial_seconds,
-                min=policy.backoff_initial_seconds,
-                max=policy.backoff_max_seconds,
-            ),
-            retry=retry_if_exception_type(ApiUnavailable),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+        retrying = policy.retrying(ApiUnavailable, before_sleep)
         return retrying(attempt)
 
     def _parse(self, model: type[_M], method: str, path: str, body: Mapping[str, Any]) -> _M:

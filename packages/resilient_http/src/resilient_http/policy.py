@@ -3,6 +3,14 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
 
 @dataclass(frozen=True)
 class RetryEvent:
@@ -41,3 +49,21 @@ class RetryPolicy:
     @property
     def max_attempts(self) -> int:
         return self.max_retries + 1
+
+    def retrying(
+        self,
+        retry_on: type[BaseException],
+        before_sleep: Callable[[RetryCallState], None] | None = None,
+    ) -> Retrying:
+        """A tenacity ``Retrying`` of this policy: ``retry_on`` errors, bounded exponential waits."""
+        return Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(
+                multiplier=self.backoff_initial_seconds,
+                min=self.backoff_initial_seconds,
+                max=self.backoff_max_seconds,
+            ),
+            retry=retry_if_exception_type(retry_on),
+            before_sleep=before_sleep,
+            reraise=True,
+        )

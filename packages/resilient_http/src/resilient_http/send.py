@@ -5,10 +5,6 @@ from typing import Any
 import httpx
 from tenacity import (
     RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
 )
 
 from resilient_http.errors import ApiError, ApiUnavailable
@@ -76,17 +72,7 @@ def send(
             )
         )
 
-    retrying = Retrying(
-        stop=stop_after_attempt(policy.max_attempts),
-        wait=wait_exponential(
-            multiplier=policy.backoff_initial_seconds,
-            min=policy.backoff_initial_seconds,
-            max=policy.backoff_max_seconds,
-        ),
-        retry=retry_if_exception_type(_Retryable),
-        before_sleep=before_sleep,
-        reraise=True,
-    )
+    retrying = policy.retrying(_Retryable, before_sleep)
     try:
         return retrying(attempt)
     except _Retryable as exc:
