@@ -2,9 +2,10 @@
 a catalogue state in a temp folder and a clock the tests move."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -21,8 +22,11 @@ from report_simulators import (
     sample_catalogue,
     serve_in_thread,
 )
+from reports.assets.processing import PROCESSING_ASSETS
 from reports.catalogue_state import CatalogueState
+from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
+from reports.runs import DUE_AT_TAG
 from reports.scheduling.tick import CURSOR_KEY, CatchupLimits
 from reports.scheduling.trigger import TriggerSettings
 from reports.testing import ManualClock
@@ -135,3 +139,43 @@ def trigger(state: CatalogueState, clock: ManualClock) -> TriggerSettings:
         status=dg.DefaultSensorStatus.RUNNING,
         clock=clock,
     )
+
+
+ReportRun = Callable[..., dg.ExecuteInProcessResult]
+
+
+@pytest.fixture
+def report_run(
+    instance: dg.DagsterInstance,
+    django_api: DjangoApiResource,
+    fireant_api: FireantResource,
+    fabric_storage: FabricStorageResource,
+    tmp_path: Path,
+) -> ReportRun:
+    """Materialize ``selection`` of one report's assets for one due time, as a report run
+    does; ``resources`` replace the simulators' ones."""
+
+    def run(
+        report_id: int,
+        due: dt.datetime,
+        selection: Sequence[dg.AssetsDefinition] = PROCESSING_ASSETS,
+        **resources: Any,
+    ) -> dg.ExecuteInProcessResult:
+        instance.add_dynamic_partitions("reports", [str(report_id)])
+        return dg.materialize(
+            PROCESSING_ASSETS,
+            selection=selection,
+            partition_key=str(report_id),
+            instance=instance,
+            tags={DUE_AT_TAG: due.isoformat()},
+            raise_on_error=False,
+            resources={
+                "django_api": django_api,
+                "fireant_api": fireant_api,
+                "fabric_storage": fabric_storage,
+                "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
+                **resources,
+            },
+        )
+
+    return run

@@ -2,6 +2,7 @@
 before polling, resumed on a rerun, failed with a message when Fireant fails or never ends."""
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,6 @@ import dagster as dg
 import pytest
 
 from report_simulators import DEFAULT_API_KEY, SimulatorControl
-from reports.assets.processing import PROCESSING_ASSETS
 from reports.components.reports_orchestrator import report_jobs, resolved_shared_job
 from reports.io_manager import ReportRunIOManager
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
@@ -19,32 +19,13 @@ from reports.testing import catalogue_of
 pytestmark = pytest.mark.integration
 
 DUE = dt.datetime(2024, 3, 1, 6, 0, tzinfo=dt.UTC)
+ReportRun = Callable[..., dg.ExecuteInProcessResult]
 
 
 @pytest.fixture
-def run_report(
-    instance: dg.DagsterInstance,
-    django_api: DjangoApiResource,
-    fireant_api: FireantResource,
-    fabric_storage: FabricStorageResource,
-    tmp_path: Path,
-):
+def run_report(report_run: ReportRun) -> ReportRun:
     def run(report_id: int, due: dt.datetime = DUE, **resources: Any) -> dg.ExecuteInProcessResult:
-        instance.add_dynamic_partitions("reports", [str(report_id)])
-        return dg.materialize(
-            PROCESSING_ASSETS,
-            partition_key=str(report_id),
-            instance=instance,
-            tags={DUE_AT_TAG: due.isoformat()},
-            raise_on_error=False,
-            resources={
-                "django_api": django_api,
-                "fireant_api": fireant_api,
-                "fabric_storage": fabric_storage,
-                "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
-                **resources,
-            },
-        )
+        return report_run(report_id, due, **resources)
 
     return run
 

@@ -4,7 +4,6 @@ Django job record failed or cancelled, never running; a completed record is neve
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,8 +17,7 @@ from reports.assets.processing import (
     report_data,
     results_storage,
 )
-from reports.io_manager import ReportRunIOManager
-from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
+from reports.resources import DjangoApiResource, FireantResource
 from reports.runs import DUE_AT_TAG
 from reports.sensors.report_run_outcome import OUTCOME_TAG, build_report_run_outcome_sensors
 
@@ -42,34 +40,13 @@ Materialize = Callable[..., dg.ExecuteInProcessResult]
 
 
 @pytest.fixture
-def materialize(
-    instance: dg.DagsterInstance,
-    django_api: DjangoApiResource,
-    fireant_api: FireantResource,
-    fabric_storage: FabricStorageResource,
-    tmp_path: Path,
-) -> Materialize:
-    """Materialize ``selection`` of one report's assets for one due time, as a report run."""
+def materialize(report_run: Materialize) -> Materialize:
+    """Materialize ``selection`` of one report's assets for ``DUE``, as a report run."""
 
     def run(
         report_id: int, selection: Sequence[dg.AssetsDefinition] = ALL, **resources: Any
     ) -> dg.ExecuteInProcessResult:
-        instance.add_dynamic_partitions("reports", [str(report_id)])
-        return dg.materialize(
-            ALL,
-            selection=selection,
-            partition_key=str(report_id),
-            instance=instance,
-            tags={DUE_AT_TAG: DUE.isoformat()},
-            raise_on_error=False,
-            resources={
-                "django_api": django_api,
-                "fireant_api": fireant_api,
-                "fabric_storage": fabric_storage,
-                "io_manager": ReportRunIOManager(base_dir=str(tmp_path / "runs")),
-                **resources,
-            },
-        )
+        return report_run(report_id, DUE, selection, **resources)
 
     return run
 
