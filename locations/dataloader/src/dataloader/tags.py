@@ -6,7 +6,6 @@ CONTROL_KEY_TAG = "dataloader/control_key"
 CONFIG_ID_TAG = "dataloader/config_id"
 METADATA_ID_TAG = "dataloader/metadata_id"
 RETRY_OF_TAG = "dataloader/retry_of"  # <config_id>:<failed_at> of the failure analysed
-WILL_RETRY_TAG = "dagster/will_retry"  # set by Dagster on a failed run it will retry
 
 
 def claim_of(run: dg.DagsterRun) -> tuple[int, int] | None:

@@ -2,77 +2,57 @@
 
 A run can fail before or outside its op (a resource that does not initialise, a launch
 failure, a run worker that dies) or be cancelled; the op's own ``finally`` never sees
-those. These sensors fail the row under the run's claim, so a row never waits hours in
-``Queued`` / ``In Progress`` for a monitor; a run that already recorded its outcome (or
-whose claim moved on) is left as it is.
+those. These sensors (built by ``run_lifecycle``) fail the row under the run's claim, so a
+row never waits hours in ``Queued`` / ``In Progress`` for a monitor; a run that already
+recorded its outcome (or whose claim moved on) is left as it is: Lakebase fences the write
+on the claim.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import dagster as dg
-from dagster_shared.error import SerializableErrorInfo
 
+import run_lifecycle
 from dataloader.resources.lakebase import LakebaseResource
-from dataloader.tags import WILL_RETRY_TAG, claim_of
+from dataloader.tags import claim_of
+from run_lifecycle import Outcome, OutcomeSensors, RunOutcome
 
 
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or [""])[0]
+def status_message(outcome: RunOutcome) -> str:
+    """The row's ``last_status_message`` for a failed or cancelled run."""
+    run_id = outcome.run.run_id
+    if outcome.outcome is Outcome.CANCELED:
+        return f"Cancelled - Dagster run {run_id} was cancelled"
+    first_line = ((outcome.reason or "").strip().splitlines() or ["the run failed"])[0]
+    return f"Run {run_id} failed: {first_line}"
 
 
-def _root_cause(error: SerializableErrorInfo) -> str:
-    while error.cause is not None:
-        error = error.cause
-    return _first_line(f"{error.cls_name}: {error.message.removeprefix(f'{error.cls_name}: ')}")
-
-
-def failure_reason(context: dg.RunFailureSensorContext) -> str:
-    """The root cause of the first step error, else of the run's own failure."""
-    for event in context.get_step_failure_events():
-        if event.step_failure_data.error is not None:
-            return _root_cause(event.step_failure_data.error)
-    data = context.failure_event.job_failure_data
-    if data is not None and data.error is not None:
-        return _root_cause(data.error)
-    return _first_line(context.failure_event.message or "the run failed")
-
-
-def _record(lakebase: LakebaseResource, run: dg.DagsterRun, message: str) -> bool:
-    claim = claim_of(run)
+def _record(
+    outcome: RunOutcome, context: dg.RunStatusSensorContext, resources: Mapping[str, Any]
+) -> None:
+    claim = claim_of(outcome.run)
     if claim is None:
-        return False
-    config_id, metadata_id = claim
-    return lakebase.get_client().record_load_failure(config_id, metadata_id, message)
+        return
+    lakebase: LakebaseResource = resources["lakebase"]
+    message = status_message(outcome)
+    if lakebase.get_client().record_load_failure(*claim, message):
+        context.log.warning(f"{outcome.run.tags.get('dataloader/control_key')}: {message}")
 
 
 def build_run_outcome_sensors(
     default_status: dg.DefaultSensorStatus,
 ) -> list[dg.SensorDefinition]:
-    @dg.run_failure_sensor(
-        name="table_load_failure_sensor",
-        description="Fails the Lakebase row of a load run that failed, whatever failed it.",
-        default_status=default_status,
+    """``table_load_failure_sensor`` and ``table_load_canceled_sensor``."""
+    spec = OutcomeSensors(
+        names={
+            Outcome.FAILURE: "table_load_failure_sensor",
+            Outcome.CANCELED: "table_load_canceled_sensor",
+        },
+        descriptions={
+            Outcome.FAILURE: "Fails the Lakebase row of a load run that failed, whatever failed it.",
+            Outcome.CANCELED: "Fails the Lakebase row of a load run that was cancelled.",
+        },
+        required_resource_keys={"lakebase"},
     )
-    def table_load_failure_sensor(
-        context: dg.RunFailureSensorContext, lakebase: LakebaseResource
-    ) -> None:
-        run = context.dagster_run
-        if run.tags.get(WILL_RETRY_TAG) == "true":
-            return  # Dagster retries it: the retry resumes under the same claim
-        message = f"Run {run.run_id} failed: {failure_reason(context)}"
-        if _record(lakebase, run, message):
-            context.log.warning(f"{run.tags.get('dataloader/control_key')}: {message}")
-
-    @dg.run_status_sensor(
-        name="table_load_canceled_sensor",
-        run_status=dg.DagsterRunStatus.CANCELED,
-        description="Fails the Lakebase row of a load run that was cancelled.",
-        default_status=default_status,
-    )
-    def table_load_canceled_sensor(
-        context: dg.RunStatusSensorContext, lakebase: LakebaseResource
-    ) -> None:
-        run = context.dagster_run
-        message = f"Cancelled - Dagster run {run.run_id} was cancelled"
-        if _record(lakebase, run, message):
-            context.log.warning(f"{run.tags.get('dataloader/control_key')}: {message}")
-
-    return [table_load_failure_sensor, table_load_canceled_sensor]
+    return run_lifecycle.build_run_outcome_sensors(spec, _record, default_status)

@@ -22,8 +22,8 @@ outcome the Django API could not take is kept on the run itself (tag
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
@@ -31,26 +31,23 @@ from reports.assets.processing import recorded_fireant_job
 from reports.logs import log_json
 from reports.resources import DjangoApiResource
 from reports.runs import REPORT_ID_TAG, idempotency_key, run_due_time
+from run_lifecycle import (
+    Outcome,
+    OutcomeSensors,
+    RunOutcome,
+    build_run_outcome_sensors,
+    newer_run_of_group,
+)
 
 if TYPE_CHECKING:
     from django_api import JobRecordStatus
 
 PARTITION_TAG = "dagster/partition"
-WILL_RETRY_TAG = "dagster/will_retry"  # Dagster retries the failed run: the retry resumes
 OUTCOME_TAG = "reports/job_record_outcome"  # "pending" until written, then "recorded"
 REASON_TAG = "reports/job_record_outcome_reason"
 MINIMUM_INTERVAL_SECONDS = 30
 RETRY_INTERVAL_SECONDS = 60
 RETRY_BATCH = 50
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """How a report run ended, and why."""
-
-    run: dg.DagsterRun
-    status: "JobRecordStatus"
-    reason: str
 
 
 def report_of(run: dg.DagsterRun) -> int | None:
@@ -62,16 +59,20 @@ def report_of(run: dg.DagsterRun) -> int | None:
         return None
 
 
-def _superseded(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
-    """The id of a newer run of the same run group (a re-execution), if there is one."""
-    group = instance.get_run_group(run.run_id)
-    if group is None:
-        return None
-    records = instance.get_run_records(dg.RunsFilter(run_ids=[r.run_id for r in group[1]]))
-    created = {record.dagster_run.run_id: record.create_timestamp for record in records}
-    mine = created.get(run.run_id)
-    newer = [rid for rid, at in created.items() if mine is not None and at > mine]
-    return max(newer, key=created.__getitem__) if newer else None
+def job_record_status(outcome: RunOutcome) -> "JobRecordStatus":
+    from django_api import JobRecordStatus
+
+    if outcome.outcome is Outcome.CANCELED:
+        return JobRecordStatus.CANCELLED
+    return JobRecordStatus.FAILED
+
+
+def job_record_reason(outcome: RunOutcome) -> str:
+    """The job record's ``status_message``: the run and why it ended."""
+    run_id = outcome.run.run_id
+    if outcome.outcome is Outcome.CANCELED:
+        return f"Dagster run {run_id} was cancelled"
+    return f"Dagster run {run_id} failed: {outcome.reason}"
 
 
 def record_run_outcome(
@@ -80,8 +81,10 @@ def record_run_outcome(
     outcome: RunOutcome,
     log: logging.Logger | dg.DagsterLogManager,
 ) -> str:
-    """Write ``outcome`` to the run's job record unless fenced off; say what was done."""
+    """Write ``outcome`` (a failure or a cancel) to the run's job record unless fenced off;
+    say what was done."""
     run = outcome.run
+    status, reason = job_record_status(outcome), job_record_reason(outcome)
     report_id = report_of(run)
     if report_id is None:
         return f"Run {run.run_id} works for no report: nothing to record"
@@ -93,9 +96,9 @@ def record_run_outcome(
             log,
             "warning",
             "run_outcome_without_job_record",
-            f"Run {run.run_id} of report {report_id} ended {outcome.status} before a Fireant "
-            f"job was submitted: no job record to update ({outcome.reason})",
-            reason=outcome.reason,
+            f"Run {run.run_id} of report {report_id} ended {status} before a Fireant "
+            f"job was submitted: no job record to update ({reason})",
+            reason=reason,
             **fields,
         )
     fields["fireant_job_id"] = fireant_job
@@ -106,13 +109,13 @@ def record_run_outcome(
                 log,
                 "warning",
                 "run_outcome_without_job_record",
-                f"Run {run.run_id} of report {report_id} ended {outcome.status} before Fireant "
-                f"job {fireant_job} was recorded in Django: nothing to update ({outcome.reason})",
-                reason=outcome.reason,
+                f"Run {run.run_id} of report {report_id} ended {status} before Fireant "
+                f"job {fireant_job} was recorded in Django: nothing to update ({reason})",
+                reason=reason,
                 **fields,
             )
         record = records[0]  # get_or_create_job's choice, should there be two
-        newer = _superseded(instance, run)
+        newer = newer_run_of_group(instance, run)
         if record.status.is_terminal or newer is not None:
             why = f"re-executed by run {newer}" if newer else f"already {record.status}"
             return log_json(
@@ -120,24 +123,24 @@ def record_run_outcome(
                 "info",
                 "run_outcome_fenced",
                 f"Job record {record.id} of report {report_id} left as it is ({why}); run "
-                f"{run.run_id} ended {outcome.status}",
+                f"{run.run_id} ended {status}",
                 local_job_id=record.id,
                 **fields,
             )
         api.update_job(
             record.id,
-            status=outcome.status,
+            status=status,
             dagster_run_id=run.run_id,
-            status_message=outcome.reason,
+            status_message=reason,
         )
     return log_json(
         log,
         "warning",
         "job_record_outcome",
-        f"Job record {record.id} of report {report_id} -> {outcome.status}: {outcome.reason}",
+        f"Job record {record.id} of report {report_id} -> {status}: {reason}",
         local_job_id=record.id,
-        status=str(outcome.status),
-        reason=outcome.reason,
+        status=str(status),
+        reason=reason,
         **fields,
     )
 
@@ -156,13 +159,13 @@ def record_or_defer(
         record_run_outcome(instance, django_api, outcome, log)
     except ApiError as exc:
         instance.add_run_tags(
-            outcome.run.run_id, {OUTCOME_TAG: "pending", REASON_TAG: outcome.reason[:1000]}
+            outcome.run.run_id, {OUTCOME_TAG: "pending", REASON_TAG: (outcome.reason or "")[:1000]}
         )
         log_json(
             log,
             "error",
             "job_record_outcome_deferred",
-            f"Run {outcome.run.run_id} ended {outcome.status} but its job record could not be "
+            f"Run {outcome.run.run_id} ended {outcome.outcome} but its job record could not be "
             f"updated ({exc}); report_run_outcome_retry_sensor retries",
             run_id=outcome.run.run_id,
             report_id=report_of(outcome.run),
@@ -176,19 +179,17 @@ def retry_pending_outcomes(
     log: logging.Logger | dg.DagsterLogManager,
 ) -> list[str]:
     """Write the outcomes the Django API could not take earlier; the runs written."""
-    from django_api import JobRecordStatus
-
-    statuses = {
-        dg.DagsterRunStatus.FAILURE: JobRecordStatus.FAILED,
-        dg.DagsterRunStatus.CANCELED: JobRecordStatus.CANCELLED,
+    outcomes = {
+        dg.DagsterRunStatus.FAILURE: Outcome.FAILURE,
+        dg.DagsterRunStatus.CANCELED: Outcome.CANCELED,
     }
     written = []
     pending = instance.get_runs(dg.RunsFilter(tags={OUTCOME_TAG: "pending"}), limit=RETRY_BATCH)
     for run in pending:
-        status = statuses.get(run.status)
-        if status is not None:
-            reason = run.tags.get(REASON_TAG) or f"Dagster run {run.run_id} ended {run.status}"
-            record_run_outcome(instance, django_api, RunOutcome(run, status, reason), log)
+        outcome = outcomes.get(run.status)
+        if outcome is not None:
+            reason = run.tags.get(REASON_TAG) or f"the run ended {run.status}"
+            record_run_outcome(instance, django_api, RunOutcome(run, outcome, reason), log)
         instance.add_run_tags(run.run_id, {OUTCOME_TAG: "recorded"})
         written.append(run.run_id)
     return written
@@ -205,41 +206,23 @@ def build_report_run_outcome_sensors(
     asset job of a materialization launched by hand; all of them write job records.
     """
 
-    @dg.run_failure_sensor(
-        name="report_run_failure_sensor",
+    spec = OutcomeSensors(
+        names={
+            Outcome.FAILURE: "report_run_failure_sensor",
+            Outcome.CANCELED: "report_run_canceled_sensor",
+        },
+        descriptions={
+            Outcome.FAILURE: "Marks the Django job record of a failed report run 'failed', with why.",
+            Outcome.CANCELED: "Marks the Django job record of a cancelled report run 'cancelled'.",
+        },
+        required_resource_keys={"django_api"},
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
-        default_status=default_status,
-        description="Marks the Django job record of a failed report run 'failed', with why.",
     )
-    def report_run_failure_sensor(
-        context: dg.RunFailureSensorContext, django_api: DjangoApiResource
+
+    def record(
+        outcome: RunOutcome, context: dg.RunStatusSensorContext, resources: Mapping[str, Any]
     ) -> None:
-        from django_api import JobRecordStatus
-        from platform_alerting import failure_error
-
-        run = context.dagster_run
-        if run.tags.get(WILL_RETRY_TAG) == "true":
-            return
-        reason = f"Dagster run {run.run_id} failed: {failure_error(context)}"
-        outcome = RunOutcome(run, JobRecordStatus.FAILED, reason)
-        record_or_defer(context.instance, django_api, outcome, context.log)
-
-    @dg.run_status_sensor(
-        name="report_run_canceled_sensor",
-        run_status=dg.DagsterRunStatus.CANCELED,
-        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
-        default_status=default_status,
-        description="Marks the Django job record of a cancelled report run 'cancelled'.",
-    )
-    def report_run_canceled_sensor(
-        context: dg.RunStatusSensorContext, django_api: DjangoApiResource
-    ) -> None:
-        from django_api import JobRecordStatus
-
-        run = context.dagster_run
-        reason = f"Dagster run {run.run_id} was cancelled"
-        outcome = RunOutcome(run, JobRecordStatus.CANCELLED, reason)
-        record_or_defer(context.instance, django_api, outcome, context.log)
+        record_or_defer(context.instance, resources["django_api"], outcome, context.log)
 
     @dg.sensor(
         name="report_run_outcome_retry_sensor",
@@ -255,4 +238,7 @@ def build_report_run_outcome_sensors(
             return dg.SkipReason("No run outcome waits for the Django API")
         return dg.SkipReason(f"Wrote the job record outcome of {len(written)} run(s): {written}")
 
-    return [report_run_failure_sensor, report_run_canceled_sensor, report_run_outcome_retry_sensor]
+    return [
+        *build_run_outcome_sensors(spec, record, default_status),
+        report_run_outcome_retry_sensor,
+    ]

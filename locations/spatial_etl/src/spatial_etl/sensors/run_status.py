@@ -2,34 +2,36 @@
 ``manifest_run_success_sensor``: a lane run's outcome, written to the ledger.
 
 Outcomes come from run status sensors rather than from the run itself, so a run that dies in
-resource initialisation or is interrupted is recorded too. Dagster's failure sensor does not
-see cancellations, hence the canceled sensor, which shares the failure sensor's handler.
+resource initialisation, whose worker dies or is interrupted is recorded too. The sensors come
+from ``run_lifecycle``; what is spatial's own is the ledger write and its fence (only the run
+that owns the manifest decides its status).
 """
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 import dagster as dg
 
+from run_lifecycle import Outcome, OutcomeSensors, RunOutcome, build_run_outcome_sensors
 from spatial_platform.ledger import LedgerStatus
 from spatial_platform.mongodb_resource import MongoDBResource
 
 PARTITION_TAG = "dagster/partition"
+LEDGER_STATUS = {
+    Outcome.SUCCESS: LedgerStatus.SUCCESS,
+    Outcome.FAILURE: LedgerStatus.FAILURE,
+    Outcome.CANCELED: LedgerStatus.CANCELED,
+}
 
 
-def failure_reason(context: dg.RunFailureSensorContext) -> str:
-    """The failed steps and their errors, else the run's own failure message."""
-    steps = []
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause  # the user's exception, not Dagster's wrapper
-        if error is not None:
-            steps.append(f"{event.step_key}: {error.message.strip()}")
-    if steps:
-        return "Run failed: " + "; ".join(steps)
-    message = context.failure_event.message or "no error message"
-    return f"Run failed: {message}"
+def ledger_error(outcome: RunOutcome) -> str | None:
+    """The ledger's ``error_message`` of an outcome (None on success)."""
+    if outcome.outcome is Outcome.FAILURE:
+        return f"Run failed: {outcome.reason}"
+    if outcome.outcome is Outcome.CANCELED:
+        return f"Run canceled. See Dagster UI for details: {outcome.run.run_id}"
+    return None
 
 
 def record_run_outcome(
@@ -69,61 +71,33 @@ def record_run_outcome(
         )
 
 
-def _tracked(run: dg.DagsterRun, jobs: Collection[str]) -> bool:
-    return run.job_name in jobs and bool(run.tags.get("batch_id"))
-
-
 def build_run_status_sensors(
     jobs: Collection[str], minimum_interval_seconds: int, default_status: dg.DefaultSensorStatus
 ) -> list[dg.SensorDefinition]:
-    """The three ledger sensors, watching the lane jobs ``jobs`` of this location."""
+    """The three ledger sensors (failure, canceled, success), watching the lane jobs
+    ``jobs`` of this location; runs without a ``batch_id`` are not lane runs."""
     tracked = frozenset(jobs)
-
-    @dg.run_failure_sensor(
-        name="manifest_run_failure_sensor",
+    spec = OutcomeSensors(
+        names={
+            Outcome.FAILURE: "manifest_run_failure_sensor",
+            Outcome.CANCELED: "manifest_run_canceled_sensor",
+            Outcome.SUCCESS: "manifest_run_success_sensor",
+        },
+        descriptions={
+            Outcome.FAILURE: "Marks the run and its manifest failure in the ledger, with the reason",
+            Outcome.CANCELED: "Marks the run and its manifest canceled in the ledger",
+            Outcome.SUCCESS: "Marks the run and its manifest success in the ledger",
+        },
+        required_resource_keys={"mongodb"},
+        applies=lambda run: run.job_name in tracked and bool(run.tags.get("batch_id")),
         minimum_interval_seconds=minimum_interval_seconds,
-        default_status=default_status,
-        description="Marks the run and its manifest failure in the ledger, with the reason",
     )
-    def manifest_run_failure_sensor(
-        context: dg.RunFailureSensorContext, mongodb: MongoDBResource
-    ) -> None:
-        if _tracked(context.dagster_run, tracked):
-            record_run_outcome(
-                mongodb,
-                context.dagster_run,
-                LedgerStatus.FAILURE,
-                failure_reason(context),
-                context.log,
-            )
 
-    @dg.run_status_sensor(
-        name="manifest_run_canceled_sensor",
-        run_status=dg.DagsterRunStatus.CANCELED,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=default_status,
-        description="Marks the run and its manifest canceled in the ledger",
-    )
-    def manifest_run_canceled_sensor(
-        context: dg.RunStatusSensorContext, mongodb: MongoDBResource
+    def record(
+        outcome: RunOutcome, context: dg.RunStatusSensorContext, resources: Mapping[str, Any]
     ) -> None:
-        run = context.dagster_run
-        if _tracked(run, tracked):
-            reason = f"Run canceled. See Dagster UI for details: {run.run_id}"
-            record_run_outcome(mongodb, run, LedgerStatus.CANCELED, reason, context.log)
+        status = LEDGER_STATUS[outcome.outcome]
+        mongodb: MongoDBResource = resources["mongodb"]
+        record_run_outcome(mongodb, outcome.run, status, ledger_error(outcome), context.log)
 
-    @dg.run_status_sensor(
-        name="manifest_run_success_sensor",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=default_status,
-        description="Marks the run and its manifest success in the ledger",
-    )
-    def manifest_run_success_sensor(
-        context: dg.RunStatusSensorContext, mongodb: MongoDBResource
-    ) -> None:
-        run = context.dagster_run
-        if _tracked(run, tracked):
-            record_run_outcome(mongodb, run, LedgerStatus.SUCCESS, None, context.log)
-
-    return [manifest_run_failure_sensor, manifest_run_canceled_sensor, manifest_run_success_sensor]
+    return build_run_outcome_sensors(spec, record, default_status)
