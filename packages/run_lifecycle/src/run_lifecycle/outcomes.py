@@ -49,11 +49,10 @@ Record = Callable[[RunOutcome, dg.RunStatusSensorContext, Mapping[str, Any]], No
 
 @dataclass(frozen=True)
 class OutcomeSensors:
-    """What a location records: sensor names and descriptions per outcome, the resources
-    its ``record`` is given, and which runs are its own."""
+    """What a location records: per outcome, its sensor's name and description; the
+    resources its ``record`` is given; which runs are its own."""
 
-    names: Mapping[Outcome, str]
-    descriptions: Mapping[Outcome, str]
+    sensors: Mapping[Outcome, tuple[str, str]]
     required_resource_keys: Collection[str] = ()
     applies: Callable[[dg.DagsterRun], bool] = lambda run: True
     minimum_interval_seconds: int = 30
@@ -66,11 +65,12 @@ def newer_run_of_group(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str 
     if group is None:
         return None
     records = instance.get_run_records(dg.RunsFilter(run_ids=[r.run_id for r in group[1]]))
-    created = {record.dagster_run.run_id: record.create_timestamp for record in records}
+    # Storage ids grow with every run created; creation times can tie within a second.
+    created = {record.dagster_run.run_id: record.storage_id for record in records}
     mine = created.get(run.run_id)
     if mine is None:
         return None
-    newer = [run_id for run_id, at in created.items() if at > mine]
+    newer = [run_id for run_id, order in created.items() if order > mine]
     return max(newer, key=created.__getitem__) if newer else None
 
 
@@ -101,14 +101,15 @@ def build_run_outcome_sensors(
                 resources.setdefault(key, getattr(context.resources, key))
             record(outcome_of(outcome, context), context, resources)
 
+        name, description = spec.sensors[outcome]
         return dg.RunStatusSensorDefinition(
-            name=spec.names[outcome],
+            name=name,
             run_status=_STATUS[outcome],
             run_status_sensor_fn=evaluate,
             minimum_interval_seconds=spec.minimum_interval_seconds,
-            description=spec.descriptions.get(outcome),
+            description=description,
             default_status=default_status,
             required_resource_keys=set(spec.required_resource_keys),
         )
 
-    return [sensor(outcome) for outcome in spec.names]
+    return [sensor(outcome) for outcome in spec.sensors]

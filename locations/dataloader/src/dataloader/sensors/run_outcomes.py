@@ -45,13 +45,15 @@ def build_run_outcome_sensors(
 ) -> list[dg.SensorDefinition]:
     """``table_load_failure_sensor`` and ``table_load_canceled_sensor``."""
     spec = OutcomeSensors(
-        names={
-            Outcome.FAILURE: "table_load_failure_sensor",
-            Outcome.CANCELED: "table_load_canceled_sensor",
-        },
-        descriptions={
-            Outcome.FAILURE: "Fails the Lakebase row of a load run that failed, whatever failed it.",
-            Outcome.CANCELED: "Fails the Lakebase row of a load run that was cancelled.",
+        sensors={
+            Outcome.FAILURE: (
+                "table_load_failure_sensor",
+                "Fails the Lakebase row of a load run that failed, whatever failed it.",
+            ),
+            Outcome.CANCELED: (
+                "table_load_canceled_sensor",
+                "Fails the Lakebase row of a load run that was cancelled.",
+            ),
         },
         required_resource_keys={"lakebase"},
     )

@@ -207,13 +207,15 @@ def build_report_run_outcome_sensors(
     """
 
     spec = OutcomeSensors(
-        names={
-            Outcome.FAILURE: "report_run_failure_sensor",
-            Outcome.CANCELED: "report_run_canceled_sensor",
-        },
-        descriptions={
-            Outcome.FAILURE: "Marks the Django job record of a failed report run 'failed', with why.",
-            Outcome.CANCELED: "Marks the Django job record of a cancelled report run 'cancelled'.",
+        sensors={
+            Outcome.FAILURE: (
+                "report_run_failure_sensor",
+                "Marks the Django job record of a failed report run 'failed', with why.",
+            ),
+            Outcome.CANCELED: (
+                "report_run_canceled_sensor",
+                "Marks the Django job record of a cancelled report run 'cancelled'.",
+            ),
         },
         required_resource_keys={"django_api"},
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,

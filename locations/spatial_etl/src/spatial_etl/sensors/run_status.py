@@ -78,15 +78,19 @@ def build_run_status_sensors(
     ``jobs`` of this location; runs without a ``batch_id`` are not lane runs."""
     tracked = frozenset(jobs)
     spec = OutcomeSensors(
-        names={
-            Outcome.FAILURE: "manifest_run_failure_sensor",
-            Outcome.CANCELED: "manifest_run_canceled_sensor",
-            Outcome.SUCCESS: "manifest_run_success_sensor",
-        },
-        descriptions={
-            Outcome.FAILURE: "Marks the run and its manifest failure in the ledger, with the reason",
-            Outcome.CANCELED: "Marks the run and its manifest canceled in the ledger",
-            Outcome.SUCCESS: "Marks the run and its manifest success in the ledger",
+        sensors={
+            Outcome.FAILURE: (
+                "manifest_run_failure_sensor",
+                "Marks the run and its manifest failure in the ledger, with the reason",
+            ),
+            Outcome.CANCELED: (
+                "manifest_run_canceled_sensor",
+                "Marks the run and its manifest canceled in the ledger",
+            ),
+            Outcome.SUCCESS: (
+                "manifest_run_success_sensor",
+                "Marks the run and its manifest success in the ledger",
+            ),
         },
         required_resource_keys={"mongodb"},
         applies=lambda run: run.job_name in tracked and bool(run.tags.get("batch_id")),
