@@ -14,9 +14,10 @@ from platform_alerting.health import (
     recovery_alert,
 )
 from platform_alerting.run_failure import (
+    DEFAULT_SUBJECTS,
     build_run_failure_sensor,
-    failure_error,
     run_failure_alert,
+    run_subjects,
 )
 from platform_alerting.sinks import (
     Alert,
@@ -28,6 +29,7 @@ from platform_alerting.sinks import (
 )
 
 __all__ = [
+    "DEFAULT_SUBJECTS",
     "Alert",
     "AlertSettings",
     "AlertSink",
@@ -41,9 +43,9 @@ __all__ = [
     "assess",
     "build_run_failure_sensor",
     "build_sensor_health_sensor",
-    "failure_error",
     "problem_alert",
     "recovery_alert",
     "run_failure_alert",
+    "run_subjects",
     "sink_for_environment",
 ]

@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import field_validator
 
 from platform_alerting.health import HealthPolicy, build_sensor_health_sensor
-from platform_alerting.run_failure import build_run_failure_sensor
+from platform_alerting.run_failure import DEFAULT_SUBJECTS, build_run_failure_sensor
 from platform_alerting.sinks import AlertSink, sink_for_environment
 
 
@@ -15,8 +15,12 @@ def _positive(value: int) -> int:
 
 
 class RunFailureSettings(dg.Model, dg.Resolvable):
+    """``subjects``: run tag -> label of what a run is about (a file, table, report,
+    dataset), named in the alert's title and details."""
+
     enabled: bool = True
     minimum_interval_seconds: int = 60
+    subjects: dict[str, str] = dict(DEFAULT_SUBJECTS)
 
     _check_interval = field_validator("minimum_interval_seconds")(_positive)
 
@@ -69,7 +73,11 @@ class Alerting(dg.Component, dg.Resolvable, dg.Model):
         if self.run_failure.enabled:
             sensors.append(
                 build_run_failure_sensor(
-                    location, sink, self.run_failure.minimum_interval_seconds, status
+                    location,
+                    sink,
+                    self.run_failure.minimum_interval_seconds,
+                    status,
+                    self.run_failure.subjects,
                 )
             )
         if self.sensor_health.enabled:

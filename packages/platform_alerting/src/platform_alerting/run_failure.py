@@ -1,47 +1,44 @@
-"""``run_failure_sensor``: one alert per failed run of the location, with its root error."""
+"""``run_failure_sensor``: one alert per failed run of the location, naming what the run was
+about (the file, table, report or dataset, from its tags) and why it failed, error first."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import dagster as dg
-from dagster_shared.error import SerializableErrorInfo
 
 from platform_alerting.sinks import Alert, AlertSink
+from run_lifecycle import failure_reason
 
-MAX_ERROR_CHARS = 1500
-
-
-def _root(error: SerializableErrorInfo) -> str:
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
+# Tag -> label of what a run is about; each location adds its own in its Alerting YAML.
+DEFAULT_SUBJECTS: Mapping[str, str] = {"dagster/partition": "Partition"}
 
 
-def failure_error(context: dg.RunFailureSensorContext) -> str:
-    """The root cause of the first failed step, else of the run's own failure (a resource
-    that did not initialise), else the run failure message."""
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error
-        if error is None:
-            continue
-        step = event.step_key or "a step"
-        return f"{step}: {_root(error)}"[:MAX_ERROR_CHARS]
-    data = context.failure_event.job_failure_data
-    if data is not None and data.error is not None:
-        return _root(data.error)[:MAX_ERROR_CHARS]
-    return (context.failure_event.message or "no error message was recorded")[:MAX_ERROR_CHARS]
+def run_subjects(run: dg.DagsterRun, subjects: Mapping[str, str]) -> dict[str, str]:
+    """``label -> value`` for each subject tag the run carries, in ``subjects`` order."""
+    return {label: run.tags[tag] for tag, label in subjects.items() if run.tags.get(tag)}
 
 
-def run_failure_alert(location: str, context: dg.RunFailureSensorContext) -> Alert:
+def run_failure_alert(
+    location: str,
+    context: dg.RunFailureSensorContext,
+    subjects: Mapping[str, str] = DEFAULT_SUBJECTS,
+) -> Alert:
+    """The alert of a failed run: the error first, then what the run was about, then where."""
     run = context.dagster_run
+    about = run_subjects(run, subjects)
+    title = f"Run failed: {run.job_name}"
+    if about:
+        label, value = next(iter(about.items()))
+        title += f" ({label.lower()} {value})"
     return Alert(
         kind="run_failure",
         location=location,
-        title=f"Run failed: {run.job_name}",
+        title=title,
         details={
+            "Error": failure_reason(context),
+            **about,
             "Location": location,
             "Job": run.job_name,
             "Run ID": run.run_id,
-            "Error": failure_error(context),
         },
     )
 
@@ -51,6 +48,7 @@ def build_run_failure_sensor(
     sink: Callable[[], AlertSink],
     minimum_interval_seconds: int = 60,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+    subjects: Mapping[str, str] = DEFAULT_SUBJECTS,
 ) -> dg.SensorDefinition:
     """Alerts on every failed run of any job in this location.
 
@@ -61,10 +59,10 @@ def build_run_failure_sensor(
         name="run_failure_sensor",
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
-        description=f"Alerts when a run of a {location} job fails (job, run id, error).",
+        description=f"Alerts when a run of a {location} job fails (error, what it was about).",
     )
     def run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
-        alert = run_failure_alert(location, context)
+        alert = run_failure_alert(location, context, subjects)
         sink().send(alert)
         context.log.info(f"alerted: {alert.title} ({context.dagster_run.run_id})")
 

@@ -9,8 +9,22 @@ from pydantic import SecretStr
 from tenacity import retry, stop_after_attempt, wait_exponential
 
 from platform_config import PlatformSettings, SettingsError, current_environment, load_settings
+from run_lifecycle import strip_ansi
 
 logger = logging.getLogger("platform_alerting")
+
+# Slack's limits: a header's text, a section's text, blocks per message; the plain ``text``
+# is the notification and fallback (Slack truncates it at 40,000; 4,000 is advised).
+HEADER_CHARS = 150
+SECTION_CHARS = 3000
+MAX_BLOCKS = 50
+TEXT_CHARS = 4000
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` without ANSI codes, cut to ``limit`` characters with a visible mark."""
+    text = strip_ansi(text)
+    return text if len(text) <= limit else text[: limit - 15] + " ...(truncated)"
 
 
 @dataclass(frozen=True)
@@ -23,18 +37,31 @@ class Alert:
     details: Mapping[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
+        """The plain message, within Slack's advised length for ``text``."""
         lines = [f"[{self.location}] {self.title}"]
         lines += [f"{label}: {value}" for label, value in self.details.items()]
-        return "\n".join(lines)
+        return clip("\n".join(lines), TEXT_CHARS)
+
+    def blocks(self) -> list[dict[str, object]]:
+        """Slack blocks: a header, then one section per detail, each within Slack's limits."""
+        header = clip(f"[{self.location}] {self.title}", HEADER_CHARS)
+        blocks: list[dict[str, object]] = [
+            {"type": "header", "text": {"type": "plain_text", "text": header}}
+        ]
+        for label, value in list(self.details.items())[: MAX_BLOCKS - 1]:
+            body = clip(f"*{label}*\n{value}", SECTION_CHARS)
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+        return blocks
 
     def payload(self) -> dict[str, object]:
-        """The webhook body: Slack-compatible ``text`` plus the structured fields."""
+        """The webhook body: Slack-compatible ``text`` and ``blocks`` plus the fields."""
         return {
             "text": self.text(),
+            "blocks": self.blocks(),
             "kind": self.kind,
             "location": self.location,
             "title": self.title,
-            "details": dict(self.details),
+            "details": {label: strip_ansi(value) for label, value in self.details.items()},
         }
 
 
@@ -79,7 +106,7 @@ class SlackSink:
         from dagster_slack import SlackResource
 
         client = SlackResource(token=self._token.get_secret_value()).get_client()
-        client.chat_postMessage(channel=self.channel, text=alert.text())
+        client.chat_postMessage(channel=self.channel, text=alert.text(), blocks=alert.blocks())
 
 
 def sink_for_environment(channel: str, environ: Mapping[str, str] | None = None) -> AlertSink:

@@ -17,6 +17,12 @@ from dataloader.sensors.registrations import sync_declared_tables
 from dataloader.settings import MasterSensorSettings
 from dataloader.tags import CONFIG_ID_TAG, CONTROL_KEY_TAG, METADATA_ID_TAG, runs_of_claim
 from lakebase import LakebaseClient, QueuedLoad
+from run_lifecycle import max_runtime_tags
+
+# A table load waits on Databricks; longrunning_monitor cancels it past its threshold
+# (defs/control_plane/defs.yaml). Dagster's own limit is the backstop for a run that
+# monitor cannot reach (Lakebase down, a dead run worker that kept its claim).
+TABLE_LOAD_TIME_LIMIT = max_runtime_tags(4 * 3600, "table load")
 
 
 def run_config_connection(db_config_value: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +63,7 @@ def table_load_run_request(queued: QueuedLoad) -> dg.RunRequest:
             CONTROL_KEY_TAG: table.control_key,
             CONFIG_ID_TAG: str(table.config_id),
             METADATA_ID_TAG: str(queued.metadata_id),
+            **TABLE_LOAD_TIME_LIMIT,
         },
     )
 

@@ -13,6 +13,7 @@ from estore.sensors.dbt_run_on_load_sensor import (
     DbtRunOnLoadSettings,
     build_dbt_run_on_load_sensor,
 )
+from run_lifecycle import max_runtime_tags
 
 
 class ScheduleSettings(dg.Model):
@@ -32,12 +33,19 @@ class EstoreDbtAutomation(dg.Component, dg.Model, dg.Resolvable):
     daily_pipeline_schedule: ScheduleSettings = ScheduleSettings(cron="0 0 * * *")
     weekly_snapshot_schedule: ScheduleSettings = ScheduleSettings(cron="0 1 * * 0")
     dbt_run_on_load_sensor: DbtRunOnLoadSettings = DbtRunOnLoadSettings()
+    dbt_job_max_runtime_seconds: int = Field(
+        default=2 * 3600, description="Time limit of a dbt_job run (dagster/max_runtime)."
+    )
+    dbt_snapshot_job_max_runtime_seconds: int = Field(
+        default=3600, description="Time limit of a dbt_snapshot_job run (dagster/max_runtime)."
+    )
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         dbt_job = dg.define_asset_job(
             name="dbt_job",
             selection=dg.AssetSelection.groups(self.models_group),
             description=f"Run the dbt models (group {self.models_group}) and their tests.",
+            tags=max_runtime_tags(self.dbt_job_max_runtime_seconds, "dbt_job"),
         )
         dbt_snapshot_job = dg.define_asset_job(
             name="dbt_snapshot_job",
@@ -45,6 +53,7 @@ class EstoreDbtAutomation(dg.Component, dg.Model, dg.Resolvable):
                 *(dg.AssetKey.from_user_string(key) for key in self.snapshot_assets)
             ),
             description="Take the dbt snapshots (SCD type 2 history).",
+            tags=max_runtime_tags(self.dbt_snapshot_job_max_runtime_seconds, "dbt_snapshot_job"),
         )
         schedule_status = (
             dg.DefaultScheduleStatus.RUNNING if self.running else dg.DefaultScheduleStatus.STOPPED

@@ -13,8 +13,12 @@ import dagster as dg
 from estore.resources.landing import LandingStore
 from estore.resources.warehouse import DuckDBWarehouse
 from platform_config import Environment
+from run_lifecycle import max_runtime_tags
 
 JOB_NAME = "gcs_to_bq_load_job"
+# One CSV file into one table: minutes; past this the run is failed (run monitoring) and
+# the feed retries the file with backoff.
+LOAD_TIME_LIMIT = max_runtime_tags(30 * 60, JOB_NAME)
 BQ_LOAD_JOB_CONFIG = {
     "source_format": "CSV",
     "autodetect": True,
@@ -68,7 +72,7 @@ def gcs_to_bq_load_job(environment: Environment) -> dg.JobDefinition:
     """The job for ``environment``; one object per environment, shared by every feed."""
     if environment.is_local:
 
-        @dg.job(name=JOB_NAME, tags={"estore/load": "duckdb"})
+        @dg.job(name=JOB_NAME, tags={"estore/load": "duckdb", **LOAD_TIME_LIMIT})
         def local_job() -> None:
             load_csv_file()
 
@@ -76,7 +80,7 @@ def gcs_to_bq_load_job(environment: Environment) -> dg.JobDefinition:
 
     from dagster_gcp import import_gcs_paths_to_bq
 
-    @dg.job(name=JOB_NAME, tags={"estore/load": "bigquery"})
+    @dg.job(name=JOB_NAME, tags={"estore/load": "bigquery", **LOAD_TIME_LIMIT})
     def bigquery_job() -> None:
         import_gcs_paths_to_bq(gcs_file_paths())
 

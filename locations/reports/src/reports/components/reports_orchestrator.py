@@ -31,6 +31,7 @@ from reports.sensors.report_cron import build_report_cron_sensor
 from reports.sensors.report_pipeline import build_report_pipeline_sensor, report_job_name
 from reports.sensors.report_run_outcome import build_report_run_outcome_sensors
 from reports.settings import ReportsSettings, SchedulingApproach, load_reports_settings
+from run_lifecycle import max_runtime_tags
 
 STATE_KEY = "ReportCatalogue"
 _SETTING_FIELDS = (
@@ -229,6 +230,9 @@ def resolved_shared_job(resources: dict[str, Any]) -> dg.JobDefinition:
         selection=dg.AssetSelection.assets(*PROCESSING_ASSETS),
         description="Processes one report (the partition) for one due time.",
         executor_def=dg.in_process_executor,
+        # Fireant is polled up to 120 times a minute apart (prod): the run's own limit is
+        # that plus the submit and the Fabric write.
+        tags=max_runtime_tags(150 * 60, "process_report_job"),
     )
     definitions = dg.Definitions(assets=PROCESSING_ASSETS, jobs=[job], resources=resources)
     return definitions.get_repository_def().get_job(job.name)
