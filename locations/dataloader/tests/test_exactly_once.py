@@ -166,6 +166,7 @@ def test_a_run_that_fails_outside_the_asset_fails_its_row(
     lakebase.sync_registrations("yaml", [])
     config_id = lakebase.register_table(registration("customers", source_dsn), "sql")
     [request] = tick("master_sensor", lakebase_resource, run_instance).run_requests or []
+    assert request.tags["dagster/max_runtime"] == "14400"  # a load's own time limit
     result = materialize(request, {**resources, "pipes_databricks": BrokenCompute()}, run_instance)
     assert not result.success
     table = lakebase.get_table(config_id)

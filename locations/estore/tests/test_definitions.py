@@ -62,3 +62,13 @@ def test_file_feed_and_alerting_sensors_are_defined(estore_defs: dg.Definitions)
     assert sensors["run_failure_sensor"].minimum_interval_seconds == 60
     description = sensors["sensor_health_sensor"].description or ""
     assert "estore sensor" in description and "3x its interval" in description
+    assert "dead_run_worker_sensor" in sensors
+
+
+def test_each_job_has_its_own_time_limit(estore_defs: dg.Definitions) -> None:
+    repository = estore_defs.get_repository_def()
+    limits = {
+        name: repository.get_job(name).tags.get("dagster/max_runtime")
+        for name in ("gcs_to_bq_load_job", "dbt_job", "dbt_snapshot_job")
+    }
+    assert limits == {"gcs_to_bq_load_job": "1800", "dbt_job": "7200", "dbt_snapshot_job": "3600"}

@@ -49,9 +49,11 @@ def test_the_location_loads_from_its_defs_folder(monkeypatch: pytest.MonkeyPatch
         "report_cron_sensor",  # defs.yaml picks the sensor approach
         "run_failure_sensor",  # defs/alerting: platform_alerting
         "sensor_health_sensor",
+        "dead_run_worker_sensor",  # defs/run_lifecycle: run_lifecycle
         *OUTCOME_SENSORS,
     }
     assert set(repository.get_top_level_resources()) >= RESOURCE_KEYS
+    assert repository.get_job("process_report_job").tags["dagster/max_runtime"] == "9000"
     partitions = repository.assets_defs_by_key[dg.AssetKey("report_data")].partitions_def
     assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == "reports"
 

@@ -17,6 +17,11 @@ def test_definitions_load_from_the_defs_folder() -> None:
         "tabular_sensor": "tabular_asset_job",
         "join_sensor": "join_asset_job",
     }
+    limits = {"ingest_job": 7200, "spatial_asset_job": 7200, "tabular_asset_job": 3600}
+    limits["join_asset_job"] = 3 * 3600
+    for job, seconds in limits.items():  # each lane its own time limit
+        assert repository.get_job(job).tags["dagster/max_runtime"] == str(seconds)
+    assert "dead_run_worker_sensor" in sensors
     for sensor, job in lanes.items():
         assert sensors[sensor].job_name == job
         assert sensors[sensor].minimum_interval_seconds == 30
