@@ -46,15 +46,6 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-@pytest.fixture
-def sink_url(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = httpserver.url_for("/alerts")
-    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    return url
-
-
 def received(httpserver: HTTPServer) -> list[dict]:
     return [json.loads(request.get_data()) for request, _ in httpserver.log]
 
