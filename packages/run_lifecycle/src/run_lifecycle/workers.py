@@ -45,9 +45,10 @@ class DeadWorker:
 
 
 def run_worker(instance: dg.DagsterInstance, run_id: str) -> Worker | None:
-    """The last worker pid the run reported, or None (a run executed in process)."""
+    """The worker pid the run reported, or None (a run executed in process). The worker
+    writes it among the run's first engine events, before any step's."""
     records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=200
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=True, limit=50
     ).records
     for record in records:
         entry = record.event_log_entry
