@@ -1,10 +1,23 @@
-"""Alerting for every code location: run failures and sensor health, Slack or a local sink.
+"""Alerting for every code location: run failures, sensor health and asset health (late
+assets, failed checks), Slack or a local sink.
 
 A location declares ``platform_alerting.Alerting`` in ``defs/alerting/defs.yaml``; the
 sensor factories and sinks are public for locations that compose their own.
 """
 
-from platform_alerting.component import Alerting, RunFailureSettings, SensorHealthSettings
+from platform_alerting.asset_health import (
+    AssetProblem,
+    build_asset_health_sensor,
+    failed_checks,
+    late_assets,
+)
+from platform_alerting.component import (
+    Alerting,
+    AssetHealthSettings,
+    RunFailureSettings,
+    SensorHealthSettings,
+)
+from platform_alerting.freshness import cron_policy, window_policy
 from platform_alerting.health import (
     HealthPolicy,
     SensorProblem,
@@ -32,6 +45,8 @@ __all__ = [
     "AlertSettings",
     "AlertSink",
     "Alerting",
+    "AssetHealthSettings",
+    "AssetProblem",
     "HealthPolicy",
     "LocalSink",
     "RunFailureSettings",
@@ -39,11 +54,16 @@ __all__ = [
     "SensorProblem",
     "SlackSink",
     "assess",
+    "build_asset_health_sensor",
     "build_run_failure_sensor",
     "build_sensor_health_sensor",
+    "cron_policy",
+    "failed_checks",
     "failure_error",
+    "late_assets",
     "problem_alert",
     "recovery_alert",
     "run_failure_alert",
     "sink_for_environment",
+    "window_policy",
 ]
