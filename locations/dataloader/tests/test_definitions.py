@@ -14,6 +14,7 @@ from platform_config.env_secret import EnvSecret
 INTERVALS = {
     "run_failure_sensor": 60,
     "sensor_health_sensor": 120,
+    "asset_health_sensor": 120,
     "table_load_failure_sensor": 30,
     "table_load_canceled_sensor": 30,
     "master_sensor": 60,

@@ -49,6 +49,7 @@ def test_the_location_loads_from_its_defs_folder(monkeypatch: pytest.MonkeyPatch
         "report_cron_sensor",  # defs.yaml picks the sensor approach
         "run_failure_sensor",  # defs/alerting: platform_alerting
         "sensor_health_sensor",
+        "asset_health_sensor",
         *OUTCOME_SENSORS,
     }
     assert set(repository.get_top_level_resources()) >= RESOURCE_KEYS

@@ -1,0 +1,10 @@
+"""spatial_etl as an operator sees it in the Dagster UI."""
+
+from platform_testing.operator_view import operator_view
+from spatial_etl.definitions import defs
+
+
+def test_every_asset_has_its_owner_group_description_and_kinds() -> None:
+    view = operator_view(defs(), "spatial_etl")
+
+    assert view.problems == []
