@@ -18,6 +18,7 @@ from platform_alerting.component import (
     SensorHealthSettings,
 )
 from platform_alerting.freshness import cron_policy, window_policy
+from platform_alerting.operator_metadata import preview
 from platform_alerting.health import (
     HealthPolicy,
     SensorProblem,
@@ -61,6 +62,7 @@ __all__ = [
     "failed_checks",
     "failure_error",
     "late_assets",
+    "preview",
     "problem_alert",
     "recovery_alert",
     "run_failure_alert",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from platform_alerting import preview
+
 ROWS_CHECK = "rows_match_file"
 FILE_ROWS = "file_rows"
 ROWS = "rows"
@@ -19,7 +21,15 @@ ROWS = "rows"
 def count_file_rows(path: Path) -> int:
     """The data records of a CSV file (a quoted field may span lines), header excluded."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+        return max(sum(1 for record in csv.reader(handle) if record) - 1, 0)
+
+
+def file_preview(path: Path) -> dg.MetadataValue:
+    """The file's header and first rows, as the operator's preview."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        records = csv.reader(handle)
+        header = next(records, [])
+        return preview(header, (record for record in records if record))
 
 
 def rows_match_file(

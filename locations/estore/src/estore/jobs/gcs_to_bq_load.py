@@ -11,7 +11,13 @@ from typing import Any
 
 import dagster as dg
 
-from estore.checks.raw_events import FILE_ROWS, ROWS, count_file_rows, rows_match_file
+from estore.checks.raw_events import (
+    FILE_ROWS,
+    ROWS,
+    count_file_rows,
+    file_preview,
+    rows_match_file,
+)
 from estore.resources.landing import LandingStore
 from estore.resources.warehouse import DuckDBWarehouse
 from platform_config import Environment
@@ -46,6 +52,7 @@ def load_csv_file(
     with landing.fetched(config.bucket, config.key, config.generation) as path:
         result = warehouse.load_csv(path, source, config.generation, config.table, context.run_id)
         file_rows, file_bytes = count_file_rows(path), path.stat().st_size
+        sample = file_preview(path)
     if result.already_loaded:
         context.log.info(f"{source} (generation {config.generation}) was already loaded")
     key = dg.AssetKey(config.table.split("."))
@@ -61,6 +68,7 @@ def load_csv_file(
                 "file_bytes": dg.MetadataValue.int(file_bytes),
                 "duration_seconds": round(time.monotonic() - started, 3),
                 "already_loaded": result.already_loaded,
+                "preview": sample,
             },
         )
     )
