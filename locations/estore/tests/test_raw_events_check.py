@@ -68,7 +68,10 @@ def test_the_check_fails_when_the_table_took_fewer_rows_than_the_file_holds(
 
     assert count_file_rows(path) == 10
     assert not result.passed
-    assert result.description == "gs://b/events/2019-10-02.csv: the file holds 10 rows but 8 were loaded"
+    assert (
+        result.description
+        == "gs://b/events/2019-10-02.csv: the file holds 10 rows but 8 were loaded"
+    )
 
 
 def test_a_quoted_field_across_lines_is_one_row(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from platform_alerting.component import (
     SensorHealthSettings,
 )
 from platform_alerting.freshness import cron_policy, window_policy
-from platform_alerting.operator_metadata import preview
 from platform_alerting.health import (
     HealthPolicy,
     SensorProblem,
@@ -27,6 +26,7 @@ from platform_alerting.health import (
     problem_alert,
     recovery_alert,
 )
+from platform_alerting.operator_metadata import preview
 from platform_alerting.run_failure import (
     build_run_failure_sensor,
     failure_error,
