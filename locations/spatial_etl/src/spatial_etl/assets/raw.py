@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from spatial_etl.checks.lake_file import check_published, raw_spatial_check_specs
 from spatial_etl.ingest import ingest_spatial, ingest_tabular, scratch_folder
 from spatial_etl.partitions import dataset_partitions
 from spatial_etl.run_manifest import start_lane_run
@@ -17,6 +18,7 @@ GROUP = "spatial_etl"
     kinds={"gdal", "geoparquet", "s3"},
     description="A vector file repaired (make_valid), reprojected to EPSG:4326 and written as "
     "GeoParquet, or a raster reprojected to a Cloud-Optimized GeoTIFF, in the data lake.",
+    check_specs=raw_spatial_check_specs("raw_spatial_asset"),
 )
 def raw_spatial_asset(
     context: dg.AssetExecutionContext,
@@ -34,10 +36,11 @@ def raw_spatial_asset(
             dagster_run_id=context.run.run_id,
             scratch=scratch,
         )
+        checks = check_published(minio, metadata, gdal.target_crs, scratch / "published")
     context.log.info(
         f"{lane.manifest.dataset_id}: version {metadata['version'].value} at {metadata['s3_uri']}"
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
 
 @dg.asset(
