@@ -20,6 +20,7 @@ from reports.alerts import discovery_alerter
 from reports.assets.processing import PROCESSING_ASSETS
 from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
+from reports.checks.results import PROCESSING_CHECKS
 from reports.io_manager import ReportRunIOManager
 from reports.logs import set_log_level
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
@@ -159,6 +160,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             )
         return dg.Definitions(
             assets=PROCESSING_ASSETS,
+            asset_checks=PROCESSING_CHECKS,
             jobs=jobs,
             sensors=sensors,
             schedules=schedules,
@@ -230,7 +232,9 @@ def resolved_shared_job(resources: dict[str, Any]) -> dg.JobDefinition:
         description="Processes one report (the partition) for one due time.",
         executor_def=dg.in_process_executor,
     )
-    definitions = dg.Definitions(assets=PROCESSING_ASSETS, jobs=[job], resources=resources)
+    definitions = dg.Definitions(
+        assets=PROCESSING_ASSETS, asset_checks=PROCESSING_CHECKS, jobs=[job], resources=resources
+    )
     return definitions.get_repository_def().get_job(job.name)
 
 
