@@ -26,6 +26,12 @@ from platform_alerting.health import (
     problem_alert,
     recovery_alert,
 )
+from platform_alerting.lateness import (
+    LateItem,
+    Lateness,
+    build_lateness_check,
+    lateness_result,
+)
 from platform_alerting.operator_metadata import preview
 from platform_alerting.run_failure import (
     build_run_failure_sensor,
@@ -49,6 +55,8 @@ __all__ = [
     "AssetHealthSettings",
     "AssetProblem",
     "HealthPolicy",
+    "LateItem",
+    "Lateness",
     "LocalSink",
     "RunFailureSettings",
     "SensorHealthSettings",
@@ -56,12 +64,14 @@ __all__ = [
     "SlackSink",
     "assess",
     "build_asset_health_sensor",
+    "build_lateness_check",
     "build_run_failure_sensor",
     "build_sensor_health_sensor",
     "cron_policy",
     "failed_checks",
     "failure_error",
     "late_assets",
+    "lateness_result",
     "preview",
     "problem_alert",
     "recovery_alert",
