@@ -50,8 +50,8 @@ def test_the_sensor_records_an_evaluation_when_the_late_tables_change(
         name="loads_on_schedule",
         what="tables",
         description="on schedule",
-        find_late=lambda resources, now: late_tables(
-            resources.lakebase.get_client().get_active_tables(), now, GRACE
+        find_late=lambda context, now: late_tables(
+            context.resources.lakebase.get_client().get_active_tables(), now, GRACE
         ),
         resource_keys={"lakebase"},
         sensor_name="loads_on_schedule_sensor",

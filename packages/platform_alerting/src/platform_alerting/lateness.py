@@ -32,7 +32,8 @@ class Lateness:
 
 
 FindLate = Callable[[Any, dt.datetime], Lateness]
-"""``(resources, now) -> Lateness``: the resources are the check's or sensor's own."""
+"""``(context, now) -> Lateness``: the check's or the sensor's context (both have
+``instance`` and ``resources``)."""
 
 
 def _stamp(value: dt.datetime | None) -> str:
@@ -79,7 +80,7 @@ def build_lateness_check(
         asset=asset, name=name, description=description, required_resource_keys=resource_keys
     )
     def on_schedule(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return lateness_result(find_late(context.resources, clock()), what)
+        return lateness_result(find_late(context, clock()), what)
 
     @dg.sensor(
         name=sensor_name,
@@ -90,7 +91,7 @@ def build_lateness_check(
     )
     def lateness_sensor(context: dg.SensorEvaluationContext, **_: Any) -> dg.SensorResult:
         # Invoked directly, a sensor also gets its resources as keyword arguments.
-        lateness = find_late(context.resources, clock())
+        lateness = find_late(context, clock())
         late = sorted(item.name for item in lateness.late)
         cursor = ",".join(late)
         if context.cursor is not None and context.cursor == cursor:

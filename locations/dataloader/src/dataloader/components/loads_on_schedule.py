@@ -22,8 +22,8 @@ class LoadsOnSchedule(dg.Component, dg.Resolvable, dg.Model):
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         grace = dt.timedelta(minutes=self.grace_minutes)
 
-        def find_late(resources: Any, now: dt.datetime) -> Lateness:
-            client = resources.lakebase.get_client()
+        def find_late(context: Any, now: dt.datetime) -> Lateness:
+            client = context.resources.lakebase.get_client()
             return late_tables(client.get_active_tables(), now, grace)
 
         check, sensor = build_lateness_check(
