@@ -78,7 +78,7 @@ def test_the_sensor_records_an_evaluation_when_the_late_tables_change(
     assert "| hourly | 2026-01-15 12:00 UTC | never |" in str(late.metadata["late_items"].value)
 
     result = check(dg.build_asset_check_context(resources={"lakebase": lakebase_resource}))
-    assert not result.passed
+    assert isinstance(result, dg.AssetCheckResult) and not result.passed
 
 
 def test_the_component_declares_the_check_and_its_sensor() -> None:

@@ -44,12 +44,15 @@ def test_a_load_records_the_file_rows_and_passes_the_check(
     (materialization,) = result.asset_materializations_for_node("load_csv_file")
     metadata = materialization.metadata
     assert metadata["rows"].value == metadata["file_rows"].value == 25
-    assert metadata["file_bytes"].value > 0
+    assert metadata["file_bytes"] == dg.IntMetadataValue(
+        Path(landing / "estore-landing" / "events" / "2019-10-01.csv").stat().st_size
+    )
     preview = str(metadata["preview"].value)
     assert preview.startswith("| event_time | event_type |") and preview.count("\n") == 6
 
     check = build_rows_match_file_check(RAW)
-    assert check(dg.build_asset_check_context(instance=instance)).passed
+    again = check(dg.build_asset_check_context(instance=instance))
+    assert isinstance(again, dg.AssetCheckResult) and again.passed
 
 
 def test_the_check_fails_when_the_table_took_fewer_rows_than_the_file_holds(
@@ -65,6 +68,7 @@ def test_the_check_fails_when_the_table_took_fewer_rows_than_the_file_holds(
     )
 
     result = build_rows_match_file_check(RAW)(dg.build_asset_check_context(instance=instance))
+    assert isinstance(result, dg.AssetCheckResult)
 
     assert count_file_rows(path) == 10
     assert not result.passed

@@ -26,7 +26,9 @@ def test_a_report_is_late_until_its_due_time_has_results(
 ) -> None:
     bad_cron = CatalogueEntry(report_id=9, name="Bad", cron="nope", cron_error="not a cron")
 
-    lateness = late_reports(instance, [DAILY, bad_cron], DUE + GRACE + dt.timedelta(minutes=1), GRACE)
+    lateness = late_reports(
+        instance, [DAILY, bad_cron], DUE + GRACE + dt.timedelta(minutes=1), GRACE
+    )
     assert lateness.checked == 1
     assert [(item.name, item.due_at, item.last_result_at) for item in lateness.late] == [
         ("report 1 (Daily)", DUE, None)
@@ -39,12 +41,14 @@ def test_a_report_is_late_until_its_due_time_has_results(
     (late,) = late_reports(instance, [DAILY], next_day, GRACE).late
     assert (late.due_at, late.last_result_at) == (DUE + dt.timedelta(days=1), DUE)
 
-    check, sensor = build_reports_on_schedule(
-        [DAILY], GRACE, 300, dg.DefaultSensorStatus.RUNNING
-    )
+    check, sensor = build_reports_on_schedule([DAILY], GRACE, 300, dg.DefaultSensorStatus.RUNNING)
+    # Today (the wall clock) the report is long late: its last results are of DUE.
     (evaluation,) = sensor(dg.build_sensor_context(instance=instance)).asset_events  # type: ignore[union-attr]
-    assert isinstance(evaluation, dg.AssetCheckEvaluation)
+    assert isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed
     assert (evaluation.asset_key, evaluation.check_name) == (
         dg.AssetKey("results_storage"),
         "reports_on_schedule",
     )
+    result = check(dg.build_asset_check_context(instance=instance))
+    assert isinstance(result, dg.AssetCheckResult) and not result.passed
+    assert result.description == "1 of 1 reports late: report 1 (Daily)"

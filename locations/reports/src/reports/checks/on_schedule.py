@@ -72,4 +72,3 @@ def build_reports_on_schedule(
         interval_seconds=interval_seconds,
         default_status=status,
     )
-

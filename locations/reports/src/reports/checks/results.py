@@ -23,9 +23,12 @@ FIREANT_ROWS = "fireant_rows"
 class StoredRow(Protocol):
     """The columns of a stored row the checks read (``fabric_store.ResultRow`` has them)."""
 
-    fireant_job_id: str
-    run_id: str
-    row_index: int
+    @property
+    def fireant_job_id(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def row_index(self) -> int: ...
 
 
 def evaluate_results(
