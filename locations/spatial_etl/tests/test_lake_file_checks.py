@@ -12,6 +12,7 @@ from spatial_etl.checks.lake_file import (
     VALID_GEOMETRIES,
     cog_checks,
     geoparquet_checks,
+    published_metadata,
 )
 from spatial_platform import GDALResource
 from spatial_platform.samples import write_sample_raster, write_sample_vector
@@ -90,3 +91,15 @@ def test_a_raster_is_checked_for_its_crs(tmp_path: Path) -> None:
         FEATURES_MATCH_SOURCE: True,
     }
     assert outcome(cog_checks(cog.path, "EPSG:3857"))[TARGET_CRS] is False
+
+
+def test_the_published_file_gives_size_columns_and_a_preview(source: Path, tmp_path: Path) -> None:
+    converted = GDALResource().vector_to_geoparquet(source, tmp_path / "data.parquet")
+
+    metadata = published_metadata(converted.path, "geoparquet")
+
+    assert metadata["bytes"] == dg.IntMetadataValue(converted.path.stat().st_size)
+    schema = metadata["dagster/column_schema"]
+    assert "geometry" in [column.name for column in schema.columns]
+    table = str(metadata["preview"].value)
+    assert table.count("\n") == 6 and "Polygon" in table  # header, rule, five rows

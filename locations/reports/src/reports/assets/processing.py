@@ -261,6 +261,7 @@ def results_storage(
     """Fireant's result rows in the Fabric table, replacing those of this report and due time."""
     from django_api import JobRecordStatus
     from fabric_store import FabricWriteError
+    from fabric_store.store import RESULTS_SCHEMA
 
     report_id, due_at = _identity(context)
     job_id = job_completion_status["fireant_job_id"]
@@ -304,6 +305,9 @@ def results_storage(
         {
             "rows": written.rows_written,
             "fireant_rows": len(rows),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(f.name, str(f.type)) for f in RESULTS_SCHEMA]
+            ),
             "preview": preview(columns, ([row.get(c) for c in columns] for row in rows)),
             "table_uri": written.table_uri,
             "delta_version": written.version,

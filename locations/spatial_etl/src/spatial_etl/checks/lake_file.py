@@ -2,7 +2,8 @@
 
 After each conversion the asset reads its published object back and checks that every
 geometry is valid, that the file's CRS is the lake's target CRS, and that it holds as many
-features as GDAL counted in the source file. A raster is checked for its CRS only.
+features as GDAL counted in the source file. A raster is checked for its CRS only. The same
+read gives the operator's metadata: size, column schema and a preview.
 """
 
 import json
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+
+from platform_alerting import preview
 
 if TYPE_CHECKING:
     from spatial_platform import MinIOResource
@@ -133,17 +136,45 @@ def cog_checks(path: Path, target_crs: str) -> list[dg.AssetCheckResult]:
     ]
 
 
-def check_published(
+def published_metadata(path: Path, fmt: str) -> dict[str, Any]:
+    """What an operator reads first: the file's size and, for GeoParquet, its columns and
+    first rows (geometry as its type)."""
+    metadata: dict[str, Any] = {"bytes": dg.MetadataValue.int(path.stat().st_size)}
+    if fmt == "cog":
+        return metadata
+    import pyarrow.parquet as pq
+    import shapely
+
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    metadata["dagster/column_schema"] = dg.TableSchema(
+        columns=[dg.TableColumn(field.name, str(field.type)) for field in schema]
+    )
+    head = next(parquet.iter_batches(batch_size=5), None)
+    if head is not None:
+        rows = head.to_pylist()
+        geometry = json.loads((schema.metadata or {}).get(b"geo", b"{}")).get("primary_column")
+        for row in rows:
+            if geometry in row and row[geometry] is not None:
+                row[geometry] = shapely.from_wkb(row[geometry]).geom_type
+        metadata["preview"] = preview(schema.names, [list(row.values()) for row in rows])
+    return metadata
+
+
+def inspect_published(
     minio: "MinIOResource", metadata: Mapping[str, Any], target_crs: str, folder: Path
-) -> list[dg.AssetCheckResult]:
-    """Download the object the asset published (``s3_uri``) and check it."""
+) -> tuple[list[dg.AssetCheckResult], dict[str, Any]]:
+    """Download the object the asset published (``s3_uri``): its checks and its metadata."""
     uri = str(metadata["s3_uri"])
     key = uri.removeprefix(f"s3://{minio.lake_bucket}/")
     folder.mkdir(parents=True, exist_ok=True)
     path = minio.download_from_lake(key, folder / Path(key).name)
-    if metadata.get("format") == "cog":
-        return cog_checks(path, target_crs)
-    source_features = metadata.get(SOURCE_FEATURES)
-    return geoparquet_checks(
-        path, target_crs, int(source_features) if source_features is not None else None
-    )
+    fmt = str(metadata.get("format"))
+    if fmt == "cog":
+        checks = cog_checks(path, target_crs)
+    else:
+        source_features = metadata.get(SOURCE_FEATURES)
+        checks = geoparquet_checks(
+            path, target_crs, int(source_features) if source_features is not None else None
+        )
+    return checks, published_metadata(path, fmt)
