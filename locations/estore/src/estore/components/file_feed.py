@@ -71,7 +71,8 @@ class FileFeed(dg.Component, dg.Resolvable, dg.Model):
         )
         table = raw_table_spec(self.destination_table, self.prefix, environment)
         return dg.Definitions(
-            assets=[table],
+            # Non-executable: gcs_to_bq_load_job materializes it, one file per run.
+            assets=[dg.AssetsDefinition(specs=[table])],
             asset_checks=[build_rows_match_file_check(table.key)],
             sensors=[sensor],
             jobs=[gcs_to_bq_load_job(environment)],
