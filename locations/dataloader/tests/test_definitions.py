@@ -15,6 +15,8 @@ INTERVALS = {
     "run_failure_sensor": 60,
     "sensor_health_sensor": 120,
     "dead_run_worker_sensor": 60,
+    "asset_health_sensor": 120,
+    "loads_on_schedule_sensor": 300,
     "table_load_failure_sensor": 30,
     "table_load_canceled_sensor": 30,
     "master_sensor": 60,

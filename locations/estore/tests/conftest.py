@@ -186,7 +186,7 @@ def two_loads(
     dbt_assets = [
         key
         for key in graph.get_all_asset_keys()
-        if graph.get(key).group_name in ("dbt_models", "dbt_snapshots")
+        if graph.get(key).group_name in ("estore_staging", "estore_marts", "estore_snapshots")
     ]
     insert_events(warehouse_path, FIRST_LOAD)
     everything = estore_defs.resolve_implicit_global_asset_job_def()

@@ -24,7 +24,11 @@ def test_dbt_job_runs_the_models_and_the_snapshot_job_the_snapshots(
     estore_defs: dg.Definitions,
 ) -> None:
     graph = estore_defs.resolve_asset_graph()
-    models = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "dbt_models"}
+    models = {
+        k
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).group_name in ("estore_staging", "estore_marts")
+    }
     assert dg.AssetKey(["marts", "fct_events"]) in models
     assert len(models) == 10
     dbt_job = estore_defs.resolve_job_def("dbt_job")
@@ -35,7 +39,7 @@ def test_dbt_job_runs_the_models_and_the_snapshot_job_the_snapshots(
         dg.AssetKey(["snapshots", "snap_user_status"]),
     }
     assert {graph.get(k).group_name for k in snapshot_job.asset_layer.selected_asset_keys} == {
-        "dbt_snapshots"
+        "estore_snapshots"
     }
     # The raw table is the upstream of staging, under the key the load side materializes.
     stg = graph.get(dg.AssetKey(["staging", "stg_events"]))

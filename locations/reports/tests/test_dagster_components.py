@@ -50,6 +50,8 @@ def test_the_location_loads_from_its_defs_folder(monkeypatch: pytest.MonkeyPatch
         "run_failure_sensor",  # defs/alerting: platform_alerting
         "sensor_health_sensor",
         "dead_run_worker_sensor",  # defs/run_lifecycle: run_lifecycle
+        "asset_health_sensor",
+        "reports_on_schedule_sensor",
         *OUTCOME_SENSORS,
     }
     assert set(repository.get_top_level_resources()) >= RESOURCE_KEYS
@@ -72,7 +74,9 @@ def test_each_approach_brings_its_trigger(
     repository = build(
         ReportsOrchestrator.model_validate({"scheduling_approach": approach}), catalogue_file
     ).get_repository_def()
-    assert {s.name for s in repository.sensor_defs} == sensors | OUTCOME_SENSORS
+    assert {s.name for s in repository.sensor_defs} == sensors | OUTCOME_SENSORS | {
+        "reports_on_schedule_sensor"
+    }
     assert {s.name for s in repository.schedule_defs} == schedules
     jobs = {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"}
     per_report = {"process_report_1", "process_report_2"} if approach == "pipeline" else set()

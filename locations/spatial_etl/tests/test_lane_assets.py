@@ -146,6 +146,12 @@ def test_vector_ingest_repairs_reprojects_and_versions(lanes: Lanes) -> None:
         "EPSG:3857",
         30,
     )
+    checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
+    assert checks == {
+        "valid_geometries": True,
+        "crs_is_target": True,
+        "features_match_source": True,
+    }
     assert (meta["repaired_geometries"], meta["version"], meta["deduplicated"]) == (3, 1, False)
     assert meta["content_hash"].startswith("sha256:")
     minx, miny, maxx, maxy = meta["bounds"]

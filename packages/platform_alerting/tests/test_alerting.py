@@ -260,7 +260,7 @@ def test_health_is_quiet_for_a_healthy_location(
 # -- the component -----------------------------------------------------------------------------
 
 
-def test_the_component_turns_both_sensors_on_from_yaml() -> None:
+def test_the_component_turns_its_sensors_on_from_yaml() -> None:
     from dagster.components.testing import create_defs_folder_sandbox
 
     with create_defs_folder_sandbox(project_name="shop") as sandbox:
@@ -273,6 +273,7 @@ def test_the_component_turns_both_sensors_on_from_yaml() -> None:
                     "channel": "#shop-alerts",
                     "run_failure": {"minimum_interval_seconds": 90},
                     "sensor_health": {"stall_multiple": 4, "failing_ticks": 2},
+                    "asset_health": {"minimum_interval_seconds": 300},
                 },
             },
         )
@@ -281,8 +282,9 @@ def test_the_component_turns_both_sensors_on_from_yaml() -> None:
             assert component.channel == "#shop-alerts"
             sensors = {s.name: s for s in defs.get_repository_def().sensor_defs}
 
-    assert set(sensors) == {"run_failure_sensor", "sensor_health_sensor"}
+    assert set(sensors) == {"run_failure_sensor", "sensor_health_sensor", "asset_health_sensor"}
     assert sensors["run_failure_sensor"].minimum_interval_seconds == 90
+    assert sensors["asset_health_sensor"].minimum_interval_seconds == 300
     assert sensors["sensor_health_sensor"].description is not None
     assert "4x" in sensors["sensor_health_sensor"].description
     assert "shop sensor" in sensors["sensor_health_sensor"].description

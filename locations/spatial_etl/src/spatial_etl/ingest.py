@@ -72,6 +72,7 @@ def ingest_spatial(
                 "repaired_geometries": vector.repaired_count,
                 "null_geometries": vector.null_geometry_count,
                 "columns": vector.columns,
+                "source_features": gdal.vector_info(local.path).get("features"),
             }
             produced, fmt = vector.path, "geoparquet"
     except SpatialFileError as exc:

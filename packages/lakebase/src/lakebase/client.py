@@ -237,6 +237,10 @@ class LakebaseClient:
             " AND staging_model_processed = false ORDER BY config_id"
         )
 
+    def get_active_tables(self) -> list[TableControl]:
+        """Every active table, whatever its status (the loads_on_schedule check reads them)."""
+        return self._tables("SELECT * FROM table_control WHERE is_active = true ORDER BY config_id")
+
     def get_control_keys(self) -> list[str]:
         """Every registered ``control_key`` (active or not)."""
         return self.transaction(

@@ -1,8 +1,9 @@
-"""``platform_alerting.Alerting``: a location turns on both alert sensors in a few YAML lines."""
+"""``platform_alerting.Alerting``: a location turns on its alert sensors in a few YAML lines."""
 
 import dagster as dg
 from pydantic import field_validator
 
+from platform_alerting.asset_health import build_asset_health_sensor
 from platform_alerting.health import HealthPolicy, build_sensor_health_sensor
 from platform_alerting.run_failure import DEFAULT_SUBJECTS, build_run_failure_sensor
 from platform_alerting.sinks import AlertSink, sink_for_environment
@@ -44,6 +45,15 @@ class SensorHealthSettings(dg.Model, dg.Resolvable):
         return value
 
 
+class AssetHealthSettings(dg.Model, dg.Resolvable):
+    """Alerts on assets that are late (freshness policy fails) or fail a check."""
+
+    enabled: bool = True
+    minimum_interval_seconds: int = 120
+
+    _check_interval = field_validator("minimum_interval_seconds")(_positive)
+
+
 class Alerting(dg.Component, dg.Resolvable, dg.Model):
     """Run failure alerts and sensor health monitoring for the location it is declared in.
 
@@ -56,6 +66,7 @@ class Alerting(dg.Component, dg.Resolvable, dg.Model):
     sensors_running: bool = True
     run_failure: RunFailureSettings = RunFailureSettings()
     sensor_health: SensorHealthSettings = SensorHealthSettings()
+    asset_health: AssetHealthSettings = AssetHealthSettings()
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         location = self.location or context.defs_module_name.split(".")[0]
@@ -88,6 +99,12 @@ class Alerting(dg.Component, dg.Resolvable, dg.Model):
             sensors.append(
                 build_sensor_health_sensor(
                     location, sink, policy, self.sensor_health.minimum_interval_seconds, status
+                )
+            )
+        if self.asset_health.enabled:
+            sensors.append(
+                build_asset_health_sensor(
+                    location, sink, self.asset_health.minimum_interval_seconds, status
                 )
             )
         return dg.Definitions(sensors=sensors)

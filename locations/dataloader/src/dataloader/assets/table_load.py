@@ -148,6 +148,7 @@ def dataloader_table_load(
             metadata={
                 **outcome.metadata,
                 "control_key": config.control_key,
+                "destination": dg.MetadataValue.path(str(extras["destination_uri"])),
                 "metadata_id": config.metadata_id,
                 "watermark_before": table.incremental_value or "",
                 "dagster_run_url": dg.MetadataValue.url(run_url),

@@ -1,6 +1,6 @@
 """``EstoreDbtAutomation``: when the dbt project runs.
 
-``dbt_job`` (the dbt_models group) runs after loads (``dbt_run_on_load_sensor``) and daily
+``dbt_job`` (the estore_staging and estore_marts groups) runs after loads (``dbt_run_on_load_sensor``) and daily
 (``daily_pipeline_schedule``); ``dbt_snapshot_job`` takes the SCD2 snapshots weekly
 (``weekly_snapshot_schedule``). Every cron, interval and selection is in the YAML instance
 ``defs/dbt_automation/defs.yaml``.
@@ -25,7 +25,9 @@ class EstoreDbtAutomation(dg.Component, dg.Model, dg.Resolvable):
     """dbt_job, dbt_snapshot_job, their schedules and the run-on-load sensor."""
 
     running: bool = Field(default=True, description="Schedules and sensor start running.")
-    models_group: str = Field(default="dbt_models", description="What dbt_job materializes.")
+    models_groups: list[str] = Field(
+        default=["estore_staging", "estore_marts"], description="What dbt_job materializes."
+    )
     snapshot_assets: list[str] = Field(
         default=["snapshots/snap_user_rfm", "snapshots/snap_user_status"],
         description="Asset keys of the snapshots dbt_snapshot_job takes.",
@@ -43,8 +45,9 @@ class EstoreDbtAutomation(dg.Component, dg.Model, dg.Resolvable):
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         dbt_job = dg.define_asset_job(
             name="dbt_job",
-            selection=dg.AssetSelection.groups(self.models_group),
-            description=f"Run the dbt models (group {self.models_group}) and their tests.",
+            selection=dg.AssetSelection.groups(*self.models_groups),
+            description=f"Run the dbt models (groups {', '.join(self.models_groups)}) and their "
+            "tests.",
             tags=max_runtime_tags(self.dbt_job_max_runtime_seconds, "dbt_job"),
         )
         dbt_snapshot_job = dg.define_asset_job(

@@ -3,12 +3,13 @@
 import dagster as dg
 from pydantic import field_validator
 
-from estore.csv_load import split_table
+from estore.checks.raw_events import build_rows_match_file_check
+from estore.csv_load import EVENT_COLUMNS, split_table
 from estore.jobs.gcs_to_bq_load import gcs_to_bq_load_job
 from estore.resources.factory import ingest_resources
 from estore.sensors.gcs_new_file import FeedSpec, build_gcs_new_file_sensor
 from object_feed import FeedPolicy
-from platform_config import current_environment
+from platform_config import Environment, current_environment
 
 
 class FileFeed(dg.Component, dg.Resolvable, dg.Model):
@@ -68,8 +69,31 @@ class FileFeed(dg.Component, dg.Resolvable, dg.Model):
             self.interval_seconds,
             status,
         )
+        table = raw_table_spec(self.destination_table, self.prefix, environment)
         return dg.Definitions(
+            # Non-executable: gcs_to_bq_load_job materializes it, one file per run.
+            assets=[dg.AssetsDefinition(specs=[table])],
+            asset_checks=[build_rows_match_file_check(table.key)],
             sensors=[sensor],
             jobs=[gcs_to_bq_load_job(environment)],
             resources=ingest_resources(environment),
         )
+
+
+def raw_table_spec(table: str, prefix: str, environment: Environment) -> dg.AssetSpec:
+    """The raw table the feed appends to, as the UI shows it (the load job materializes it)."""
+    schema, name = split_table(table)
+    return dg.AssetSpec(
+        key=dg.AssetKey([schema, name]),
+        description=f"Landed CSV files under {prefix}, appended as they arrive, each file once.",
+        kinds={"csv", "duckdb"} if environment.is_local else {"csv", "gcs", "bigquery"},
+        metadata={
+            "dagster/table_name": table,
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(column, sql_type.lower())
+                    for column, sql_type in EVENT_COLUMNS.items()
+                ]
+            ),
+        },
+    )

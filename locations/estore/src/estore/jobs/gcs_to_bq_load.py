@@ -5,11 +5,19 @@ In npd / prod it is dagster-gcp's ``import_gcs_paths_to_bq`` (CSV, autodetect, s
 and at most once per file generation (see ``estore.csv_load``).
 """
 
+import time
 from functools import cache
 from typing import Any
 
 import dagster as dg
 
+from estore.checks.raw_events import (
+    FILE_ROWS,
+    ROWS,
+    count_file_rows,
+    file_preview,
+    rows_match_file,
+)
 from estore.resources.landing import LandingStore
 from estore.resources.warehouse import DuckDBWarehouse
 from platform_config import Environment
@@ -44,22 +52,34 @@ def load_csv_file(
     warehouse: DuckDBWarehouse,
 ) -> None:
     source = f"gs://{config.bucket}/{config.key}"
+    started = time.monotonic()
     with landing.fetched(config.bucket, config.key, config.generation) as path:
         result = warehouse.load_csv(path, source, config.generation, config.table, context.run_id)
+        file_rows, file_bytes = count_file_rows(path), path.stat().st_size
+        sample = file_preview(path)
     if result.already_loaded:
         context.log.info(f"{source} (generation {config.generation}) was already loaded")
+    key = dg.AssetKey(config.table.split("."))
     context.log_event(
         dg.AssetMaterialization(
-            asset_key=dg.AssetKey(config.table.split(".")),
+            asset_key=key,
             description=f"appended {source}",
             metadata={
-                "source": source,
+                "source": dg.MetadataValue.url(source),
                 "generation": config.generation,
-                "rows": result.rows,
+                ROWS: result.rows,
+                FILE_ROWS: file_rows,
+                "file_bytes": dg.MetadataValue.int(file_bytes),
+                "duration_seconds": round(time.monotonic() - started, 3),
                 "already_loaded": result.already_loaded,
+                "preview": sample,
             },
         )
     )
+    if not result.already_loaded:
+        # log_event handles check evaluations too; its annotation (UserEvent) omits them.
+        evaluation = rows_match_file(key, source, file_rows, result.rows)
+        context.log_event(evaluation)  # pyright: ignore[reportArgumentType]
 
 
 @dg.op(name="gcs_file_paths", out=dg.Out(list[str]))

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from platform_alerting import preview
 from reports.logs import log_json
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
 from reports.runs import idempotency_key, report_partitions, run_due_time
@@ -260,6 +261,7 @@ def results_storage(
     """Fireant's result rows in the Fabric table, replacing those of this report and due time."""
     from django_api import JobRecordStatus
     from fabric_store import FabricWriteError
+    from fabric_store.store import RESULTS_SCHEMA
 
     report_id, due_at = _identity(context)
     job_id = job_completion_status["fireant_job_id"]
@@ -282,6 +284,7 @@ def results_storage(
             fireant_job_id=job_id,
         ) from None
     location = f"{written.table_uri}#report_id={report_id}&due_time={due_at.isoformat()}"
+    columns = list(rows[0]) if rows else []
     with django_api.client() as api:
         api.update_job(
             job_completion_status["local_job_id"],
@@ -301,6 +304,11 @@ def results_storage(
     context.add_output_metadata(
         {
             "rows": written.rows_written,
+            "fireant_rows": len(rows),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(f.name, str(f.type)) for f in RESULTS_SCHEMA]
+            ),
+            "preview": preview(columns, ([row.get(c) for c in columns] for row in rows)),
             "table_uri": written.table_uri,
             "delta_version": written.version,
             "fireant_job_id": job_id,

@@ -8,6 +8,7 @@ reports; the triggers read the stored catalogue at every tick, so cron changes a
 once. Without state (a fresh clone), the catalogue is empty until discovery's first tick.
 """
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from reports.alerts import discovery_alerter
 from reports.assets.processing import PROCESSING_ASSETS
 from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
+from reports.checks.on_schedule import build_reports_on_schedule
+from reports.checks.results import PROCESSING_CHECKS
 from reports.io_manager import ReportRunIOManager
 from reports.logs import set_log_level
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
@@ -75,6 +78,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
     max_catchup_runs_per_report: int = 5
     sensors_running: bool = True
     alert_channel: str = "#reports-alerts"
+    late_after_minutes: int = 30  # a report without results this long after a due time is late
     local: LocalSettings = LocalSettings()
     defs_state: ResolvedDefsStateConfig = DefsStateConfigArgs(
         management_type=DefsStateManagementType.LOCAL_FILESYSTEM, refresh_if_dev=False
@@ -130,6 +134,10 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             ),
             *build_report_run_outcome_sensors(status),
         ]
+        on_schedule, on_schedule_sensor = build_reports_on_schedule(
+            catalogue.reports, dt.timedelta(minutes=self.late_after_minutes), 300, status
+        )
+        sensors.append(on_schedule_sensor)
         schedules = []
         approach = settings.scheduling_approach
         if approach is SchedulingApproach.SENSOR:
@@ -160,6 +168,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             )
         return dg.Definitions(
             assets=PROCESSING_ASSETS,
+            asset_checks=[*PROCESSING_CHECKS, on_schedule],
             jobs=jobs,
             sensors=sensors,
             schedules=schedules,
@@ -234,7 +243,9 @@ def resolved_shared_job(resources: dict[str, Any]) -> dg.JobDefinition:
         # that plus the submit and the Fabric write.
         tags=max_runtime_tags(150 * 60, "process_report_job"),
     )
-    definitions = dg.Definitions(assets=PROCESSING_ASSETS, jobs=[job], resources=resources)
+    definitions = dg.Definitions(
+        assets=PROCESSING_ASSETS, asset_checks=PROCESSING_CHECKS, jobs=[job], resources=resources
+    )
     return definitions.get_repository_def().get_job(job.name)
 
 

@@ -1,7 +1,10 @@
 """``raw_spatial_asset`` and ``raw_tabular_asset``: a landed file, converted, in the lake."""
 
+import time
+
 import dagster as dg
 
+from spatial_etl.checks.lake_file import inspect_published, raw_spatial_check_specs
 from spatial_etl.ingest import ingest_spatial, ingest_tabular, scratch_folder
 from spatial_etl.partitions import dataset_partitions
 from spatial_etl.run_manifest import start_lane_run
@@ -17,6 +20,7 @@ GROUP = "spatial_etl"
     kinds={"gdal", "geoparquet", "s3"},
     description="A vector file repaired (make_valid), reprojected to EPSG:4326 and written as "
     "GeoParquet, or a raster reprojected to a Cloud-Optimized GeoTIFF, in the data lake.",
+    check_specs=raw_spatial_check_specs("raw_spatial_asset"),
 )
 def raw_spatial_asset(
     context: dg.AssetExecutionContext,
@@ -24,6 +28,7 @@ def raw_spatial_asset(
     mongodb: MongoDBResource,
     gdal: GDALResource,
 ) -> dg.MaterializeResult:
+    started = time.monotonic()
     lane = start_lane_run(context.run, mongodb, minio.landing_bucket)
     with scratch_folder(context.run.run_id) as scratch:
         metadata = ingest_spatial(
@@ -34,10 +39,16 @@ def raw_spatial_asset(
             dagster_run_id=context.run.run_id,
             scratch=scratch,
         )
+        checks, published = inspect_published(
+            minio, metadata, gdal.target_crs, scratch / "published"
+        )
     context.log.info(
         f"{lane.manifest.dataset_id}: version {metadata['version'].value} at {metadata['s3_uri']}"
     )
-    return dg.MaterializeResult(metadata=metadata)
+    duration = {"duration_seconds": round(time.monotonic() - started, 3)}
+    return dg.MaterializeResult(
+        metadata={**metadata, **published, **duration}, check_results=checks
+    )
 
 
 @dg.asset(

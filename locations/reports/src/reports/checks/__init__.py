@@ -1,0 +1,1 @@
+"""Asset checks on what the reports location stores."""

@@ -1,0 +1,1 @@
+"""Asset checks on what spatial_etl publishes to the lake."""
