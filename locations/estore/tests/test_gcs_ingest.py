@@ -108,7 +108,7 @@ def test_each_file_is_loaded_once_across_in_flight_ticks_and_a_restart(
     assert len(instance.get_runs()) == 3
 
 
-def test_a_bad_file_between_good_ones_fails_alone_is_retried_then_quarantined_and_alerted(
+def test_a_bad_file_fails_alone_is_quarantined_and_its_fixed_copy_loads_once(
     instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, alerts: HTTPServer
 ) -> None:
     database = tmp_path / "warehouse.duckdb"
@@ -149,6 +149,14 @@ def test_a_bad_file_between_good_ones_fails_alone_is_retried_then_quarantined_an
     assert "line" in alert["details"]["Reason"]
     assert table_rows(database) == 20
     assert requested_keys(daemon.tick()) == []
+
+    # The documented recovery: upload the fixed file under a new name. It sorts below the
+    # watermark (events/2019-10-03.csv has loaded) and is loaded once all the same.
+    landing.upload("events/2019-10-02-fixed.csv", write_events_csv(tmp_path / "fixed.csv", 10))
+    assert requested_keys(daemon.tick()) == ["events/2019-10-02-fixed.csv"]
+    assert daemon.finish() == [SUCCESS]
+    assert requested_keys(daemon.tick()) == []
+    assert table_rows(database) == 30
 
 
 def test_a_retried_run_for_the_same_file_never_appends_twice(
