@@ -167,7 +167,9 @@ def test_a_raw_column_the_file_cannot_fill_is_refused_with_the_file_named(
     con.execute("ALTER TABLE estore_raw.events ALTER COLUMN tier DROP DEFAULT")
 
     with pytest.raises(BadInputError, match=r"^gs://b/b\.csv: .*tier"):
-        load_csv(con, write_events_csv(tmp_path / "b.csv", 3), "gs://b/b.csv", "1", "estore_raw.events")
+        load_csv(
+            con, write_events_csv(tmp_path / "b.csv", 3), "gs://b/b.csv", "1", "estore_raw.events"
+        )
     assert count(con) == 5
 
 

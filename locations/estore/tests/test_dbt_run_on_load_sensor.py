@@ -58,9 +58,15 @@ def load(instance: dg.DagsterInstance, key: str) -> str:
     return load_job.execute_in_process(instance=instance, tags={"latest_gcs_key": key}).run_id
 
 
+def create(instance: dg.DagsterInstance, request: dg.RunRequest) -> dg.DagsterRun:
+    """The daemon creates the requested dbt run (queued)."""
+    assert request.run_key is not None
+    return instance.create_run_for_job(dbt_job, tags={**request.tags, RUN_KEY_TAG: request.run_key})
+
+
 def start(instance: dg.DagsterInstance, request: dg.RunRequest) -> dg.DagsterRun:
     """The daemon creates the requested dbt run and its worker starts it."""
-    run = instance.create_run_for_job(dbt_job, tags={**request.tags, RUN_KEY_TAG: request.run_key})
+    run = create(instance, request)
     report(instance, run, dg.DagsterEventType.RUN_START)
     return run
 
@@ -92,9 +98,7 @@ def test_loads_finishing_while_dbt_runs_get_one_following_run_never_a_second_at_
     assert following.run_key != first.run_key
     assert following.tags["estore/load_run_id"] == last_load
     assert following.tags["estore/loads_included"] == "2"
-    queued = instance.create_run_for_job(
-        dbt_job, tags={**following.tags, RUN_KEY_TAG: following.run_key}
-    )
+    queued = create(instance, following)
     load(instance, "events/4.csv")
     assert tick(sensor, instance) == []  # the queued run will include it when it starts
     report(instance, queued, dg.DagsterEventType.RUN_START)

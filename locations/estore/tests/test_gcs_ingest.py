@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -226,3 +227,38 @@ def test_a_file_dropped_in_the_local_landing_folder_is_loaded(
     assert requested_keys(daemon.tick()) == ["events/2019-10-01.csv"]
     assert daemon.finish() == [SUCCESS]
     assert table_rows(database) == 15
+
+
+@pytest.mark.parametrize("committed", [False, True], ids=["killed-before-commit", "after-commit"])
+def test_a_load_whose_worker_died_is_retried_and_loaded_once(
+    instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, committed: bool
+) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    landing.upload("events/2019-10-01.csv", write_events_csv(tmp_path / "a.csv", 12))
+    daemon = daemon_for(instance, landing, database, FeedPolicy(backoff_base_seconds=0.5))
+    daemon.tick()
+    (run,) = daemon.created
+    daemon.created.clear()
+    instance.report_dagster_event(
+        dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_START.value, job_name=JOB_NAME),
+        run_id=run.run_id,
+    )
+    if committed:  # the worker appended the file, then died before reporting success
+        ops: Any = run.run_config["ops"]
+        config = LoadFileConfig(**ops["load_csv_file"]["config"])
+        with landing.store.fetched(config.bucket, config.key, config.generation) as path:
+            DuckDBWarehouse(database=str(database)).load_csv(
+                path, f"gs://{config.bucket}/{config.key}", config.generation, config.table, None
+            )
+    # What the dead-worker detector does to a run whose worker is gone.
+    instance.report_run_failed(run, message="the run worker stopped responding")
+
+    assert requested_keys(daemon.tick()) == []  # sees the failure: retry after the backoff
+    time.sleep(0.6)
+    assert requested_keys(daemon.tick()) == ["events/2019-10-01.csv"]
+    assert daemon.finish() == [SUCCESS]
+    assert requested_keys(daemon.tick()) == []
+
+    assert table_rows(database) == 12
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM estore_raw._load_ledger").fetchone() == (1,)

@@ -125,9 +125,7 @@ def ensure_tables(con: "duckdb.DuckDBPyConnection", table: str, columns: dict[st
     schema, name = split_table(table)
     body = ", ".join(f'"{column}" {sql_type}' for column, sql_type in columns.items())
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    con.execute(
-        f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" ({body}, "{LOADED_AT}" TIMESTAMP)'
-    )
+    con.execute(f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" ({body}, "{LOADED_AT}" TIMESTAMP)')
     con.execute(f'ALTER TABLE "{schema}"."{name}" ADD COLUMN IF NOT EXISTS "{LOADED_AT}" TIMESTAMP')
     con.execute(
         f'CREATE TABLE IF NOT EXISTS "{schema}"."{LEDGER_TABLE}" ('
