@@ -7,9 +7,9 @@ fails for keys containing "bad", and ``SensorDaemon`` doing what the sensor daem
 
 import io
 import itertools
+import json
 import os
 import time
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass

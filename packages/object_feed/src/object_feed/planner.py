@@ -432,10 +432,10 @@ class _Tick:
         for obj in lister.list_after(prefix, state.sweep_after):
             if obj.key > watermark:
                 break
-            if len(page) == policy.sweep_page_size:
-                done = False
-                break
             page.append(obj)
+            if len(page) == policy.sweep_page_size:
+                done = False  # the next tick goes on from here (an empty page ends the pass)
+                break
         candidates = {
             obj.key
             for obj in page
