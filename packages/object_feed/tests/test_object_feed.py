@@ -589,7 +589,8 @@ def test_a_folder_listing_asks_the_file_system_only_about_the_files_it_yields(
     real_stat = os.stat
 
     def counting_stat(path, *args, **kwargs):
-        stats.append(str(path))
+        if str(path).endswith(".csv"):  # files; the directories are stat'ed once each
+            stats.append(str(path))
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "stat", counting_stat)
@@ -601,6 +602,26 @@ def test_a_folder_listing_asks_the_file_system_only_about_the_files_it_yields(
     first = [obj.key for obj in itertools.islice(bucket.lister.list_after("in/", None), 3)]
     assert first == ["in/2024-notes.csv", "in/2024/01/01.csv", "in/2024/01/02.csv"]
     assert len(stats) == 3
+
+
+def test_a_folder_listing_sees_files_added_to_a_directory_it_read_before(tmp_path: Path) -> None:
+    bucket = folder_bucket(tmp_path)
+    for day in range(1, 4):
+        bucket.put(f"in/{day:02d}.csv", b"x")
+    os.utime(tmp_path / "in", ns=(1_000_000_000, 1_000_000_000))  # read long after it changed
+    assert [obj.key for obj in bucket.lister.list_after("in/", "in/01.csv")] == [
+        "in/02.csv",
+        "in/03.csv",
+    ]
+
+    bucket.put("in/01-fixed.csv", b"y")
+    (tmp_path / "in" / "03.csv").unlink()
+
+    assert [obj.key for obj in bucket.lister.list_after("in/", None)] == [
+        "in/01-fixed.csv",
+        "in/01.csv",
+        "in/02.csv",
+    ]
 
 
 def test_a_file_moved_into_the_folder_counts_as_updated_when_it_arrived(tmp_path: Path) -> None:
