@@ -20,27 +20,34 @@ class _DirectoryCache:
 
     Adding, removing or renaming an entry changes a directory's mtime, so an unchanged mtime
     means unchanged names: a tick then finds its start by bisection instead of reading and
-    sorting the directory again. A listing read within ``settle_seconds`` of the mtime is not
-    trusted (a file system with coarse timestamps could hide a later change).
+    sorting the directory again. A listing read within ``settle_seconds`` of the mtime (a
+    file system with coarse timestamps could hide a later change) is reused only for
+    ``reuse_seconds``, by the other listings of the same tick.
     """
 
-    def __init__(self, max_directories: int = 256, settle_seconds: float = 2.0) -> None:
-        self._entries: OrderedDict[str, tuple[int, _Entries]] = OrderedDict()
+    def __init__(
+        self, max_directories: int = 256, settle_seconds: float = 2.0, reuse_seconds: float = 5.0
+    ) -> None:
+        self._entries: OrderedDict[str, tuple[int, int, _Entries]] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_directories
         self._settle_ns = int(settle_seconds * 1e9)
+        self._reuse_ns = int(reuse_seconds * 1e9)
 
     def entries(self, directory: str) -> _Entries | None:
         try:
             mtime = os.stat(directory).st_mtime_ns  # noqa: PTH116 - one call per directory
         except (FileNotFoundError, NotADirectoryError):
             return None
+        now = time.time_ns()
         with self._lock:
             cached = self._entries.get(directory)
             if cached is not None and cached[0] == mtime:
-                self._entries.move_to_end(directory)
-                return cached[1]
-        read_at = time.time_ns()
+                cached_mtime, read_at, entries = cached
+                if read_at - cached_mtime > self._settle_ns or now - read_at < self._reuse_ns:
+                    self._entries.move_to_end(directory)
+                    return entries
+        read_at = now
         try:
             with os.scandir(directory) as scan:
                 pairs = sorted(
@@ -51,12 +58,11 @@ class _DirectoryCache:
         except (FileNotFoundError, NotADirectoryError):
             return None
         entries = ([name for name, _ in pairs], [path for _, path in pairs])
-        if read_at - mtime > self._settle_ns:
-            with self._lock:
-                self._entries[directory] = (mtime, entries)
-                self._entries.move_to_end(directory)
-                while len(self._entries) > self._max:
-                    self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[directory] = (mtime, read_at, entries)
+            self._entries.move_to_end(directory)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
         return entries
 
 
