@@ -32,16 +32,25 @@ RAW_EVENTS_DDL = """
 create schema if not exists estore_raw;
 create table if not exists estore_raw.events (
     event_time timestamp, event_type varchar, product_id bigint, category_id bigint,
-    category_code varchar, brand varchar, price double, user_id bigint, user_session varchar
+    category_code varchar, brand varchar, price double, user_id bigint, user_session varchar,
+    _loaded_at timestamp
 )
 """
+EVENT_NAMES = (
+    "event_time, event_type, product_id, category_id, category_code, brand, price, user_id, "
+    "user_session"
+)
 
 
 def insert_events(path: Path, rows: Sequence[Event]) -> None:
-    """Append rows to estore_raw.events, as a load does."""
+    """Append rows to estore_raw.events, as a load does: by column name, stamped _loaded_at."""
     with duckdb.connect(str(path)) as con:
         con.execute(RAW_EVENTS_DDL)
-        con.executemany("insert into estore_raw.events values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            f"insert into estore_raw.events ({EVENT_NAMES}, _loaded_at) "  # noqa: S608 - constant
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+            rows,
+        )
 
 
 def query(path: Path, sql: str) -> list[tuple]:

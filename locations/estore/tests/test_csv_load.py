@@ -139,3 +139,70 @@ def test_sample_data_is_deterministic(tmp_path: Path) -> None:
 
     assert first == second != other
     assert first.count(b"\n") == 201
+
+
+def test_rows_are_inserted_by_column_name_after_the_raw_table_gains_a_column(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    first = write_events_csv(tmp_path / "a.csv", 5)
+    load_csv(con, first, "gs://b/a.csv", "1", "estore_raw.events")
+    # The documented full-refresh flow: the raw table gains a column the files do not have.
+    con.execute("ALTER TABLE estore_raw.events ADD COLUMN loyalty_tier VARCHAR")
+    second = write_events_csv(tmp_path / "b.csv", 7)
+
+    result = load_csv(con, second, "gs://b/b.csv", "1", "estore_raw.events")
+
+    assert (result.rows, count(con)) == (7, 12)
+    assert con.execute(
+        "SELECT count(*) FROM estore_raw.events WHERE loyalty_tier IS NOT NULL"
+    ).fetchone() == (0,)
+
+
+def test_a_raw_column_the_file_cannot_fill_is_refused_with_the_file_named(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    first = write_events_csv(tmp_path / "a.csv", 5)
+    load_csv(con, first, "gs://b/a.csv", "1", "estore_raw.events")
+    con.execute("ALTER TABLE estore_raw.events ADD COLUMN tier VARCHAR NOT NULL DEFAULT 'x'")
+    con.execute("ALTER TABLE estore_raw.events ALTER COLUMN tier DROP DEFAULT")
+
+    with pytest.raises(BadInputError, match=r"^gs://b/b\.csv: .*tier"):
+        load_csv(
+            con, write_events_csv(tmp_path / "b.csv", 3), "gs://b/b.csv", "1", "estore_raw.events"
+        )
+    assert count(con) == 5
+
+
+def test_each_row_records_when_its_file_was_loaded(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_csv(con, write_events_csv(tmp_path / "a.csv", 3), "gs://b/a.csv", "1", "estore_raw.events")
+    load_csv(con, write_events_csv(tmp_path / "b.csv", 2), "gs://b/b.csv", "1", "estore_raw.events")
+
+    loads = con.execute(
+        "SELECT _loaded_at, count(*) FROM estore_raw.events GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    ledger = con.execute("SELECT loaded_at FROM estore_raw._load_ledger ORDER BY 1").fetchall()
+    assert [rows for _, rows in loads] == [3, 2]
+    assert [at for at, _ in loads] == [at for (at,) in ledger]
+
+
+def test_a_latin1_file_is_refused_with_the_file_and_line_named(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    bad = tmp_path / "latin1.csv"
+    first, second = rows("1.0", "2.0").splitlines(keepends=True)
+    bad.write_bytes((HEADER + first + second.replace("apple", "caf\xe9")).encode("latin-1"))
+
+    with pytest.raises(BadInputError, match=r"^gs://b/latin1\.csv: line 3: .*not utf-8 encoded"):
+        load_csv(con, bad, "gs://b/latin1.csv", "1", "estore_raw.events")
+
+
+def test_a_latin1_header_is_refused_with_the_file_named(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(("\xe9" + HEADER + rows("1.0")).encode("latin-1"))
+
+    with pytest.raises(BadInputError, match=r"^gs://b/latin1\.csv: line 1 \(header\): .*UTF-8"):
+        load_csv(con, bad, "gs://b/latin1.csv", "1", "estore_raw.events")

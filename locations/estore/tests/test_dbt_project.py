@@ -1,6 +1,9 @@
 """The dbt project over two loads: marts, tests as asset checks, SCD2 snapshots."""
 
+from datetime import datetime
+
 import dagster as dg
+import duckdb
 import pytest
 
 from estore.schema_changes import SOURCE_COLUMNS_METADATA_KEY
@@ -146,6 +149,7 @@ def test_incremental_models_record_the_source_columns_they_were_built_from(
             "price": "DOUBLE",
             "user_id": "BIGINT",
             "user_session": "VARCHAR",
+            "_loaded_at": "TIMESTAMP",
         }
     }
 
@@ -165,3 +169,44 @@ def test_a_failing_dbt_test_fails_its_check_and_the_run(
     evaluated = checks(result)
     assert evaluated["non_negative_stg_events_price"] is False
     assert evaluated["not_null_stg_events_price"] is True
+
+
+def test_a_late_file_reaches_the_marts_and_a_lost_row_fails_the_build(
+    two_loads, warehouse, warehouse_copy
+) -> None:
+    # A file fixed and re-delivered weeks later: its events are far older than the newest.
+    shoes = (1003, 30, "apparel.shoes", None)
+    late = [
+        (datetime(2024, 2, 10, 9), "view", *shoes, 20.0, 3, "s9"),
+        (datetime(2024, 2, 10, 9, 5), "purchase", *shoes, 20.0, 3, "s9"),
+    ]
+    warehouse.insert_events(warehouse_copy, late)
+    dbt_job = two_loads.defs.resolve_job_def("dbt_job")
+
+    result = dbt_job.execute_in_process(instance=two_loads.instance, raise_on_error=False)
+
+    in_fct = warehouse.query(
+        warehouse_copy, "select count(*) from estore_marts.fct_events where user_session = 's9'"
+    )
+    assert in_fct == [(2,)]
+    assert result.success
+    assert checks(result)["assert_raw_events_reach_fct_events"] is True
+    buyer = warehouse.query(
+        warehouse_copy, "select purchase_count from estore_marts.dim_users where user_id = '3'"
+    )
+    assert buyer == [(1,)]  # user 3 only looked before the late file
+
+    # Rows loaded long ago but missing from the mart fail the reconciliation and the run.
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("delete from estore_marts.fct_events where user_session = 's9'")
+        con.execute(
+            "update estore_raw.events set _loaded_at = _loaded_at - interval 2 day "
+            "where user_session = 's9'"
+        )
+    lost = dbt_job.execute_in_process(
+        instance=two_loads.instance,
+        asset_selection=[dg.AssetKey(["marts", "fct_events"])],
+        raise_on_error=False,
+    )
+    assert not lost.success
+    assert checks(lost)["assert_raw_events_reach_fct_events"] is False

@@ -15,7 +15,6 @@ def test_jobs_schedules_and_sensor_are_the_specs(estore_defs: dg.Definitions) ->
     assert daily.default_status == dg.DefaultScheduleStatus.RUNNING
 
     sensor = estore_defs.get_sensor_def("dbt_run_on_load_sensor")
-    assert isinstance(sensor, dg.RunStatusSensorDefinition)
     assert sensor.minimum_interval_seconds == 300
     assert [t.job_name for t in sensor.targets] == ["dbt_job"]
 

@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -108,7 +109,7 @@ def test_each_file_is_loaded_once_across_in_flight_ticks_and_a_restart(
     assert len(instance.get_runs()) == 3
 
 
-def test_a_bad_file_between_good_ones_fails_alone_is_retried_then_quarantined_and_alerted(
+def test_a_bad_file_fails_alone_is_quarantined_and_its_fixed_copy_loads_once(
     instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, alerts: HTTPServer
 ) -> None:
     database = tmp_path / "warehouse.duckdb"
@@ -149,6 +150,14 @@ def test_a_bad_file_between_good_ones_fails_alone_is_retried_then_quarantined_an
     assert "line" in alert["details"]["Reason"]
     assert table_rows(database) == 20
     assert requested_keys(daemon.tick()) == []
+
+    # The documented recovery: upload the fixed file under a new name. It sorts below the
+    # watermark (events/2019-10-03.csv has loaded) and is loaded once all the same.
+    landing.upload("events/2019-10-02-fixed.csv", write_events_csv(tmp_path / "fixed.csv", 10))
+    assert requested_keys(daemon.tick()) == ["events/2019-10-02-fixed.csv"]
+    assert daemon.finish() == [SUCCESS]
+    assert requested_keys(daemon.tick()) == []
+    assert table_rows(database) == 30
 
 
 def test_a_retried_run_for_the_same_file_never_appends_twice(
@@ -218,3 +227,38 @@ def test_a_file_dropped_in_the_local_landing_folder_is_loaded(
     assert requested_keys(daemon.tick()) == ["events/2019-10-01.csv"]
     assert daemon.finish() == [SUCCESS]
     assert table_rows(database) == 15
+
+
+@pytest.mark.parametrize("committed", [False, True], ids=["killed-before-commit", "after-commit"])
+def test_a_load_whose_worker_died_is_retried_and_loaded_once(
+    instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, committed: bool
+) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    landing.upload("events/2019-10-01.csv", write_events_csv(tmp_path / "a.csv", 12))
+    daemon = daemon_for(instance, landing, database, FeedPolicy(backoff_base_seconds=0.5))
+    daemon.tick()
+    (run,) = daemon.created
+    daemon.created.clear()
+    instance.report_dagster_event(
+        dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_START.value, job_name=JOB_NAME),
+        run_id=run.run_id,
+    )
+    if committed:  # the worker appended the file, then died before reporting success
+        ops: Any = run.run_config["ops"]
+        config = LoadFileConfig(**ops["load_csv_file"]["config"])
+        with landing.store.fetched(config.bucket, config.key, config.generation) as path:
+            DuckDBWarehouse(database=str(database)).load_csv(
+                path, f"gs://{config.bucket}/{config.key}", config.generation, config.table, None
+            )
+    # What the dead-worker detector does to a run whose worker is gone.
+    instance.report_run_failed(run, message="the run worker stopped responding")
+
+    assert requested_keys(daemon.tick()) == []  # sees the failure: retry after the backoff
+    time.sleep(0.6)
+    assert requested_keys(daemon.tick()) == ["events/2019-10-01.csv"]
+    assert daemon.finish() == [SUCCESS]
+    assert requested_keys(daemon.tick()) == []
+
+    assert table_rows(database) == 12
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM estore_raw._load_ledger").fetchone() == (1,)

@@ -6,7 +6,10 @@ fails for keys containing "bad", and ``SensorDaemon`` doing what the sensor daem
 """
 
 import io
+import itertools
 import json
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -489,3 +492,145 @@ def test_policy_rejects_impossible_bounds() -> None:
         FeedPolicy(max_attempts=0)
     assert FeedPolicy(backoff_base_seconds=10, backoff_max_seconds=25).backoff_seconds(3) == 25
     assert Outcome.QUARANTINED == "quarantined"
+
+
+# -- objects named below the watermark --------------------------------------------------------
+
+
+def test_a_new_object_named_below_the_watermark_is_requested_once(
+    bucket: Bucket, instance: dg.DagsterInstance
+) -> None:
+    for key in ["in/1.csv", "in/2.csv", "in/3.csv"]:
+        bucket.put(key, b"x")
+    daemon = SensorDaemon(instance, feed_sensor(bucket, Clock(), FeedPolicy()), load_job)
+    daemon.tick()
+    daemon.finish()
+    daemon.tick()
+    assert state_of(daemon).watermark == "in/3.csv"
+
+    # A fixed copy re-delivered under a new name that sorts below the watermark.
+    bucket.put("in/1-fixed.csv", b"y")
+    assert requested(daemon.tick()) == ["in/1-fixed.csv"]
+    assert daemon.finish() == [SUCCESS]
+    for _ in range(3):
+        assert requested(daemon.tick()) == []
+
+    assert runs_by_key(instance) == {
+        key: [SUCCESS] for key in ["in/1.csv", "in/1-fixed.csv", "in/2.csv", "in/3.csv"]
+    }
+
+
+def test_the_sweep_below_the_watermark_is_bounded_per_tick(
+    gcs: Bucket, instance: dg.DagsterInstance
+) -> None:
+    for n in range(6):
+        gcs.put(f"in/{n}.csv", b"x")
+    policy = FeedPolicy(sweep_page_size=2)
+    daemon = SensorDaemon(instance, feed_sensor(gcs, Clock(), policy), load_job)
+    daemon.tick()
+    daemon.finish()
+    daemon.tick()
+    gcs.put("in/4-late.csv", b"y")  # six objects below the watermark, two swept per tick
+
+    found = []
+    for _ in range(4):
+        found += requested(daemon.tick())
+        daemon.finish()
+
+    assert found == ["in/4-late.csv"]
+    assert runs_by_key(instance)["in/4-late.csv"] == [SUCCESS]
+
+
+def test_a_failing_object_named_below_the_watermark_is_retried_then_quarantined(
+    gcs: Bucket, instance: dg.DagsterInstance
+) -> None:
+    for key in ["in/1.csv", "in/2.csv"]:
+        gcs.put(key, b"x")
+    clock = Clock()
+    policy = FeedPolicy(max_attempts=2, backoff_base_seconds=60)
+    daemon = SensorDaemon(instance, feed_sensor(gcs, clock, policy), load_job)
+    daemon.tick()
+    daemon.finish()
+    daemon.tick()
+
+    gcs.put("in/1-bad.csv", b"y")
+    assert requested(daemon.tick()) == ["in/1-bad.csv"]
+    assert daemon.finish() == [FAILURE]
+    daemon.tick()  # sees the failure, waits
+    clock.now += 61
+    assert requested(daemon.tick()) == ["in/1-bad.csv"]
+    assert daemon.finish() == [FAILURE]
+    context = dg.build_sensor_context(
+        instance=instance, cursor=daemon.cursor, sensor_name="landing_feed"
+    )
+    plan = ObjectFeed(gcs.lister, "in/", policy, clock=clock).plan(context, request_for)
+    quarantined = plan.quarantined
+    daemon.tick()
+    for _ in range(2):
+        clock.now += 3600
+        assert requested(daemon.tick()) == []
+
+    assert [item.key for item in quarantined] == ["in/1-bad.csv"]
+    assert runs_by_key(instance)["in/1-bad.csv"] == [FAILURE, FAILURE]
+
+
+# -- the local folder --------------------------------------------------------------------------
+
+
+def test_a_folder_listing_asks_the_file_system_only_about_the_files_it_yields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = folder_bucket(tmp_path)
+    for day in range(1, 31):
+        bucket.put(f"in/2024/01/{day:02d}.csv", b"x")
+        bucket.put(f"in/2024/02/{day:02d}.csv", b"x")
+    bucket.put("in/2024-notes.csv", b"x")  # sorts before in/2024/...: '-' < '/'
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path, *args, **kwargs):
+        if str(path).endswith(".csv"):  # files; the directories are stat'ed once each
+            stats.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    after = [obj.key for obj in bucket.lister.list_after("in/", "in/2024/02/28.csv")]
+    assert after == ["in/2024/02/29.csv", "in/2024/02/30.csv"]
+    assert len(stats) == 2
+
+    stats.clear()
+    first = [obj.key for obj in itertools.islice(bucket.lister.list_after("in/", None), 3)]
+    assert first == ["in/2024-notes.csv", "in/2024/01/01.csv", "in/2024/01/02.csv"]
+    assert len(stats) == 3
+
+
+def test_a_folder_listing_sees_files_added_to_a_directory_it_read_before(tmp_path: Path) -> None:
+    bucket = folder_bucket(tmp_path)
+    for day in range(1, 4):
+        bucket.put(f"in/{day:02d}.csv", b"x")
+    os.utime(tmp_path / "in", ns=(1_000_000_000, 1_000_000_000))  # read long after it changed
+    assert [obj.key for obj in bucket.lister.list_after("in/", "in/01.csv")] == [
+        "in/02.csv",
+        "in/03.csv",
+    ]
+
+    bucket.put("in/01-fixed.csv", b"y")
+    (tmp_path / "in" / "03.csv").unlink()
+
+    assert [obj.key for obj in bucket.lister.list_after("in/", None)] == [
+        "in/01-fixed.csv",
+        "in/01.csv",
+        "in/02.csv",
+    ]
+
+
+def test_a_file_moved_into_the_folder_counts_as_updated_when_it_arrived(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"x")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    (tmp_path / "in").mkdir()
+    old.rename(tmp_path / "in" / "old.csv")
+
+    (obj,) = FolderLister(tmp_path).list_after("in/", None)
+
+    assert obj.updated is not None and obj.updated.timestamp() > time.time() - 3600

@@ -30,6 +30,8 @@ EVENT_COLUMNS: dict[str, str] = {
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 LEDGER_TABLE = "_load_ledger"
+LOADED_AT = "_loaded_at"
+"""The column every load sets to its ledger's ``loaded_at``: dbt's incremental watermark."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 
@@ -53,11 +55,26 @@ def split_table(table: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _decoded_lines(path: Path, source: str, count: int) -> list[str]:
+    """The first ``count`` lines as text; a line that is not UTF-8 is refused by number."""
+    lines = []
+    with path.open("rb") as handle:
+        for number in range(1, count + 1):
+            raw = handle.readline()
+            try:
+                lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            except UnicodeDecodeError as exc:
+                where = "line 1 (header)" if number == 1 else f"line {number}"
+                raise BadInputError(
+                    f"{source}: {where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                    f"column {exc.start + 1}); save the file as UTF-8 and upload it again"
+                ) from None
+    return lines
+
+
 def check_header(path: Path, source: str, columns: dict[str, str]) -> None:
     """The first line must name the columns, in order; a second line must exist."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        first = handle.readline()
-        second = handle.readline()
+    first, second = _decoded_lines(path, source, 2)
     expected = list(columns)
     if not first.strip():
         raise BadInputError(
@@ -89,7 +106,14 @@ def explain(error: Exception, source: str) -> str:
     reasons = [
         part.strip()
         for part in text.splitlines()
-        if part.startswith(("Error when converting", "Expected Number of Columns", "Original Line"))
+        if part.startswith(
+            (
+                "Error when converting",
+                "Expected Number of Columns",
+                "Original Line",
+                "Invalid unicode",
+            )
+        )
     ]
     where = f"line {line.group(1)}" if line else "a row"
     reason = "; ".join(reasons) if reasons else text.splitlines()[0]
@@ -97,10 +121,12 @@ def explain(error: Exception, source: str) -> str:
 
 
 def ensure_tables(con: "duckdb.DuckDBPyConnection", table: str, columns: dict[str, str]) -> None:
+    """The raw table (with ``_loaded_at``, added to older tables too) and the ledger."""
     schema, name = split_table(table)
     body = ", ".join(f'"{column}" {sql_type}' for column, sql_type in columns.items())
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    con.execute(f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" ({body})')
+    con.execute(f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" ({body}, "{LOADED_AT}" TIMESTAMP)')
+    con.execute(f'ALTER TABLE "{schema}"."{name}" ADD COLUMN IF NOT EXISTS "{LOADED_AT}" TIMESTAMP')
     con.execute(
         f'CREATE TABLE IF NOT EXISTS "{schema}"."{LEDGER_TABLE}" ('
         "source_uri VARCHAR NOT NULL, generation VARCHAR NOT NULL, table_name VARCHAR NOT NULL, "
@@ -118,7 +144,12 @@ def load_csv(
     run_id: str | None = None,
     columns: dict[str, str] = EVENT_COLUMNS,
 ) -> LoadResult:
-    """Append ``path`` to ``table`` once per (``source_uri``, ``generation``), all or nothing."""
+    """Append ``path`` to ``table`` once per (``source_uri``, ``generation``), all or nothing.
+
+    Rows are inserted by column name, so a raw table that gained columns (the full-refresh
+    flow) still takes the files that lack them (NULL there). Every row of the file gets the
+    same ``_loaded_at``, the ledger's ``loaded_at``: the watermark incremental models read.
+    """
     import duckdb
 
     schema, name = split_table(table)
@@ -133,14 +164,25 @@ def load_csv(
         return LoadResult(table, int(done[0]), already_loaded=True)
     check_header(path, source_uri, columns)
     types = ", ".join(f"'{column}': '{sql_type}'" for column, sql_type in columns.items())
+    names = ", ".join(f'"{column}"' for column in columns)
     con.execute("BEGIN TRANSACTION")
     try:
-        inserted = con.execute(
-            f'INSERT INTO "{schema}"."{name}" SELECT * FROM read_csv(?, header = true, '  # noqa: S608 - identifiers checked by split_table
-            f"delim = ',', quote = '\"', auto_detect = false, columns = {{{types}}}, "
-            f"timestampformat = '{TIMESTAMP_FORMAT}')",
-            [str(path)],
-        ).fetchone()
+        try:
+            # now() is the transaction's start: one timestamp for every row and the ledger.
+            inserted = con.execute(
+                f'INSERT INTO "{schema}"."{name}" ({names}, "{LOADED_AT}") '  # noqa: S608 - identifiers checked by split_table
+                f"SELECT {names}, now()::TIMESTAMP FROM read_csv(?, header = true, "
+                f"delim = ',', quote = '\"', auto_detect = false, columns = {{{types}}}, "
+                f"timestampformat = '{TIMESTAMP_FORMAT}')",
+                [str(path)],
+            ).fetchone()
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            raise BadInputError(explain(exc, source_uri)) from None
+        except duckdb.Error as exc:
+            # The table refuses the rows as a whole (a constraint, a column the files lack).
+            raise BadInputError(
+                f"{source_uri}: cannot append to {table}: {str(exc).splitlines()[0]}"
+            ) from None
         rows = int(inserted[0]) if inserted else 0
         con.execute(
             f"INSERT INTO {ledger} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",  # noqa: S608 - identifiers checked by split_table
@@ -151,9 +193,6 @@ def load_csv(
         con.execute("ROLLBACK")
         # Another writer loaded the same file and generation first.
         return LoadResult(table, 0, already_loaded=True)
-    except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-        con.execute("ROLLBACK")
-        raise BadInputError(explain(exc, source_uri)) from None
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -52,24 +52,44 @@ class PendingObject:
 
 @dataclass
 class FeedState:
-    """Everything the planner remembers between ticks."""
+    """Everything the planner remembers between ticks.
+
+    The sweep fields follow the pass over the keys below the watermark that finds objects
+    named there after the watermark passed (a file re-delivered as ``...-fixed.csv``):
+    ``sweep_after`` is where the pass continues, ``sweep_started`` when it began, and
+    ``sweep_since`` the update time from which an object it meets may be new.
+    """
 
     watermark: str | None = None
     settled: list[str] = field(default_factory=list)
     pending: dict[str, PendingObject] = field(default_factory=dict)
+    sweep_after: str | None = None
+    sweep_started: float | None = None
+    sweep_since: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The state as JSON-ready fields, for codecs that embed it in their own format."""
-        return {
+        data: dict[str, Any] = {
             "watermark": self.watermark,
             "settled": list(self.settled),
             "pending": {key: item.to_json() for key, item in self.pending.items()},
         }
+        if self.sweep_started is not None:
+            data["sweep"] = {
+                "after": self.sweep_after,
+                "started": self.sweep_started,
+                "since": self.sweep_since,
+            }
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "FeedState":
         try:
+            sweep = data.get("sweep") or {}
             return cls(
+                sweep_after=sweep.get("after"),
+                sweep_started=sweep.get("started"),
+                sweep_since=sweep.get("since"),
                 watermark=data.get("watermark"),
                 settled=[str(key) for key in data.get("settled", [])],
                 pending={

@@ -52,6 +52,10 @@ class FeedPolicy:
     ``max_settled_keys`` evicts the oldest settled keys.
     ``settle_on_request``: one-shot feeds (retries only by re-executing the run) settle an
     object as soon as its run is requested.
+    ``sweep_page_size``: with a watermark, each tick also lists this many keys below it (a
+    pass over them takes ceil(keys / page) ticks), so an object named there after the
+    watermark passed is still found; 0 turns the sweep off. ``sweep_margin_seconds`` allows
+    for the store's clock running behind the sensor's.
     """
 
     max_attempts: int = 3
@@ -62,12 +66,16 @@ class FeedPolicy:
     max_new_per_tick: int = 100
     advance_watermark: bool = True
     settle_on_request: bool = False
+    sweep_page_size: int = 1000
+    sweep_margin_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
         if min(self.max_settled_keys, self.max_pending, self.max_new_per_tick) < 1:
             raise ValueError("max_settled_keys, max_pending and max_new_per_tick must be >= 1")
+        if self.sweep_page_size < 0:
+            raise ValueError(f"sweep_page_size must be >= 0, got {self.sweep_page_size}")
 
     def backoff_seconds(self, attempt: int) -> float:
         """Delay after failed attempt ``attempt`` (1-based): doubling, capped."""
@@ -165,7 +173,10 @@ class ObjectFeed:
         state = self.codec.decode(context.cursor)
         tick = _Tick(context.instance, sensor_name, self.policy, self.clock(), state, build_request)
         tick.refresh_pending()
-        tick.walk(self.lister.list_after(self.prefix, state.watermark))
+        below = tick.revisit_below_watermark(self.lister)
+        tick.walk(self.lister.list_after(self.prefix, state.watermark), below)
+        if self.policy.advance_watermark and self.policy.sweep_page_size:
+            tick.sweep(self.lister, self.prefix)
         return FeedPlan(
             run_requests=tick.requests,
             cursor=self.codec.encode(state),
@@ -199,6 +210,7 @@ class _Tick:
         self.unlaunched: set[str] = set()
         self.waiting: dict[str, float] = {}
         self.backlog = False
+        self.new = 0
 
     # -- run storage -------------------------------------------------------------------------
 
@@ -266,24 +278,26 @@ class _Tick:
 
     # -- the listing -------------------------------------------------------------------------
 
-    def walk(self, listing: Iterable[ObjectInfo]) -> None:
+    def walk(self, listing: Iterable[ObjectInfo], revisited: set[str]) -> None:
+        """The listing after the watermark; ``revisited``: pending keys found below it."""
         visited: list[str] = []
-        new = 0
         below_watermark = 0  # settled keys the watermark will pass at the end of this tick
         for obj in listing:
             item = self.state.pending.get(obj.key)
             if item is not None:
                 self._continue(obj, item)
             elif obj.key not in self.settled_keys:
-                if self._full(new, below_watermark):
+                if self._full(self.new, below_watermark):
                     self.backlog = True
                     break
-                new += 1
+                self.new += 1
                 self._start(obj)
             visited.append(obj.key)
             if below_watermark == len(visited) - 1 and self._is_settled(obj.key):
                 below_watermark += 1
-        self._forget_vanished(set(visited), visited[-1] if self.backlog and visited else None)
+        self._forget_vanished(
+            set(visited) | revisited, visited[-1] if self.backlog and visited else None
+        )
         if self.policy.advance_watermark:
             self._advance_watermark(visited)
         else:
@@ -323,7 +337,11 @@ class _Tick:
         record = self._latest_run({KEY_TAG: obj.key})
         if record is None:
             self._request(obj, 1)
-            return
+        else:
+            self._adopt(obj, record)
+
+    def _adopt(self, obj: ObjectInfo, record: dg.RunRecord) -> None:
+        """Follow the run an earlier cursor knew: settle, retry, quarantine or wait for it."""
         tags = record.dagster_run.tags
         attempt = int(tags.get(ATTEMPT_TAG, "1"))
         if tags.get(QUARANTINED_TAG) == "true":
@@ -375,6 +393,93 @@ class _Tick:
         else:
             self.state.pending[obj.key] = PendingObject(obj.version, attempt, run_key)
             self.in_flight.add(obj.key)
+
+    # -- below the watermark -----------------------------------------------------------------
+
+    def revisit_below_watermark(self, lister: ObjectLister) -> set[str]:
+        """Pending objects the sweep found below the watermark, looked up one by one."""
+        watermark = self.state.watermark
+        found: set[str] = set()
+        for key, item in list(self.state.pending.items()):
+            if watermark is None or key > watermark:
+                continue
+            obj = next((o for o in lister.list_after(key, None) if o.key == key), None)
+            if obj is not None:
+                found.add(key)
+                self._continue(obj, item)
+        return found
+
+    def sweep(self, lister: ObjectLister, prefix: str) -> None:
+        """One page of the pass over the keys below the watermark.
+
+        An object the pass meets that was updated since the previous pass began (less the
+        margin) and that no run of this sensor has seen is new: it is requested like any
+        other. When the pass reaches the watermark the next one starts from the prefix.
+        """
+        state, policy = self.state, self.policy
+        if state.sweep_started is None:
+            # From now on every object named below the watermark is updated after this.
+            state.sweep_started = self.now
+            state.sweep_since = self.now - policy.sweep_margin_seconds
+            state.sweep_after = None
+            return
+        watermark = state.watermark
+        if watermark is None:
+            return
+        since = state.sweep_since or 0.0
+        page: list[ObjectInfo] = []
+        done = True
+        for obj in lister.list_after(prefix, state.sweep_after):
+            if obj.key > watermark:
+                break
+            page.append(obj)
+            if len(page) == policy.sweep_page_size:
+                done = False  # the next tick goes on from here (an empty page ends the pass)
+                break
+        candidates = {
+            obj.key
+            for obj in page
+            if obj.key not in state.pending
+            and obj.key not in self.settled_keys
+            and (obj.updated is None or obj.updated.timestamp() >= since)
+        }
+        latest = self._latest_runs_by_key(sorted(candidates))
+        for position, obj in enumerate(page):
+            record = latest.get(obj.key)
+            if obj.key not in candidates or (record is not None and self._is_done(record)):
+                continue
+            if self.new >= policy.max_new_per_tick or len(state.pending) >= policy.max_pending:
+                # The next tick resumes the pass at this object.
+                state.sweep_after = page[position - 1].key if position else state.sweep_after
+                self.backlog = True
+                return
+            self.new += 1
+            if record is None:
+                self._request(obj, 1)
+            else:
+                self._adopt(obj, record)
+        if done:
+            state.sweep_since = state.sweep_started - policy.sweep_margin_seconds
+            state.sweep_started = self.now
+            state.sweep_after = None
+        else:
+            state.sweep_after = page[-1].key
+
+    def _latest_runs_by_key(self, keys: list[str]) -> dict[str, dg.RunRecord]:
+        """The newest run of this sensor for each key, in one query."""
+        if not keys:
+            return {}
+        filters = dg.RunsFilter(tags={KEY_TAG: keys, SENSOR_NAME_TAG: self.sensor_name})
+        latest: dict[str, dg.RunRecord] = {}
+        for record in self.instance.get_run_records(filters=filters):  # newest first
+            latest.setdefault(record.dagster_run.tags[KEY_TAG], record)
+        return latest
+
+    @staticmethod
+    def _is_done(record: dg.RunRecord) -> bool:
+        """A run that settled its object: it succeeded, or it was the quarantined attempt."""
+        run = record.dagster_run
+        return run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get(QUARANTINED_TAG) == "true"
 
     def _forget_vanished(self, visited: set[str], stopped_at: str | None) -> None:
         """Pending objects the listing no longer shows: follow running ones, drop the rest."""

@@ -17,7 +17,8 @@ class FileFeed(dg.Component, dg.Resolvable, dg.Model):
 
     One sensor per feed, one ``gcs_to_bq_load_job`` run per file, exactly once: a failed
     load is retried ``max_attempts`` times with backoff (``retry_backoff_seconds``, doubling),
-    then the file is quarantined and alerted. Keys must sort in arrival order (dated names).
+    then the file is quarantined and alerted. Dated names are found as they arrive; a file
+    named below them later (a fixed re-upload) is found by the sweep below the watermark.
     """
 
     name: str

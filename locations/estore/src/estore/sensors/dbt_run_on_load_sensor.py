@@ -1,28 +1,35 @@
-"""``dbt_run_on_load_sensor``: a successful load of raw events starts ``dbt_job``.
+"""``dbt_run_on_load_sensor``: every successful load is followed by a ``dbt_job`` run.
 
-Loads that finish in the same time bucket (15 minutes by default) share one run_key, so a
-burst of files triggers one dbt run, not one per file. The bucket comes from when the load
-run finished, not from when the tick ran, so re-reading the same success event (after a
-daemon restart) requests the same run_key and Dagster drops the duplicate.
+A dbt run includes a load when it started after the load finished (dbt reads every row
+loaded since its models last ran). Each tick reads run storage, not an event cursor:
 
-A load finishing in a bucket whose dbt run has already started is transformed by the next
-bucket's run or by ``daily_pipeline_schedule``; each dbt run reads all raw rows, so nothing is
-lost, only later.
+- a ``dbt_job`` run is queued or running: nothing is requested. A queued run will include
+  the loads that finish before it starts; loads that finish while one runs wait for it to
+  end, so there are never two dbt runs at once and a burst of loads gives one following run;
+- otherwise, if a successful load finished after the last ``dbt_job`` run started (or there
+  was none), ``dbt_job`` is requested. Its run key names the newest load it includes
+  (``dbt_for_<load run id>``), so a repeated tick or a daemon restart asks for the same run
+  and Dagster drops the duplicate.
 
-Dagster's run-status sensors react to one matching run per tick (and pass over the others),
-so a burst of loads is read over several ticks; loads of one bucket still share one run_key.
-
-The monitored job is referenced by name: it belongs to the file-feed side of the location,
-and this sensor watches every run of its own code location, acting on those with that name.
+The state is run storage alone. The monitored job is referenced by name: it belongs to the
+file-feed side of the location.
 """
 
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-from pydantic import Field, field_validator
+from pydantic import Field
 
 LOAD_KEY_TAGS = ("latest_gcs_key", "gcs_key")
+LOAD_RUN_TAG = "estore/load_run_id"
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 class DbtRunOnLoadSettings(dg.Model):
@@ -30,65 +37,76 @@ class DbtRunOnLoadSettings(dg.Model):
         default="gcs_to_bq_load_job", description="Job whose successful runs start dbt_job."
     )
     interval_seconds: int = Field(default=300, description="minimum_interval_seconds")
-    bucket_minutes: int = Field(
-        default=15, description="Loads finishing in the same bucket share one dbt run."
+
+
+def _last_started(instance: dg.DagsterInstance, job_name: str) -> dg.RunRecord | None:
+    """The ``job_name`` run that started last (a run that never started included nothing)."""
+    for record in instance.get_run_records(dg.RunsFilter(job_name=job_name), limit=20):
+        if record.start_time is not None:
+            return record
+    return None
+
+
+def plan_dbt_run(
+    instance: dg.DagsterInstance, monitored_job: str, dbt_job: str
+) -> dg.RunRequest | dg.SkipReason:
+    """The request that covers every load not yet included in a dbt run, or why there is none."""
+    running = instance.get_run_records(
+        dg.RunsFilter(job_name=dbt_job, statuses=_IN_FLIGHT), limit=1
     )
-
-    @field_validator("bucket_minutes")
-    @classmethod
-    def _divides_the_hour(cls, value: int) -> int:
-        if value < 1 or 60 % value:
-            raise ValueError(f"bucket_minutes={value} must divide 60 (e.g. 5, 10, 15, 30)")
-        return value
-
-
-def run_key_for(finished_at: datetime, bucket_minutes: int) -> str:
-    """``dbt_<YYYYmmdd>_<HH><bucket index>``, in UTC (``dbt_20240105_132`` for 13:30-13:44)."""
-    at = finished_at.astimezone(UTC)
-    return f"dbt_{at:%Y%m%d_%H}{at.minute // bucket_minutes}"
-
-
-def load_finished_at(context: dg.RunStatusSensorContext) -> datetime:
-    """When the load run ended, from its run record."""
-    record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
-    if record is None or record.end_time is None:
-        raise dg.DagsterInvariantViolationError(
-            f"Run {context.dagster_run.run_id} of {context.dagster_run.job_name} reported "
-            "success but has no end time in the run storage."
+    if running:
+        run = running[0].dagster_run
+        return dg.SkipReason(
+            f"{dbt_job} run {run.run_id} is {run.status.value.lower()}: loads that finish "
+            "meanwhile get one run after it"
         )
-    return datetime.fromtimestamp(record.end_time, tz=UTC)
+    last = _last_started(instance, dbt_job)
+    since = last.start_time if last is not None else None
+    loads = instance.get_run_records(
+        dg.RunsFilter(
+            job_name=monitored_job,
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+            updated_after=datetime.fromtimestamp(since, UTC) if since is not None else None,
+        )
+    )
+    waiting = [
+        record
+        for record in loads
+        if since is None or (record.end_time is not None and record.end_time > since)
+    ]
+    if not waiting:
+        return dg.SkipReason(f"every successful {monitored_job} run is included in a dbt run")
+    newest = max(waiting, key=lambda record: record.end_time or 0.0).dagster_run
+    tags = {LOAD_RUN_TAG: newest.run_id, "estore/loads_included": str(len(waiting))}
+    if key := next((newest.tags[t] for t in LOAD_KEY_TAGS if newest.tags.get(t)), None):
+        tags["triggered_by"] = key
+    return dg.RunRequest(run_key=f"dbt_for_{newest.run_id}", tags=tags)
 
 
 def build_dbt_run_on_load_sensor(
     settings: DbtRunOnLoadSettings,
     dbt_job: UnresolvedAssetJobDefinition,
     default_status: dg.DefaultSensorStatus,
-) -> dg.RunStatusSensorDefinition:
-    @dg.run_status_sensor(
+) -> dg.SensorDefinition:
+    @dg.sensor(
         name="dbt_run_on_load_sensor",
         description=(
-            f"Starts {dbt_job.name} after a successful {settings.monitored_job}, one run per "
-            f"{settings.bucket_minutes}-minute bucket."
+            f"Starts {dbt_job.name} after successful {settings.monitored_job} runs: one run "
+            "for the loads that finished since the last dbt run started, never two at once."
         ),
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        request_job=dbt_job,
+        job=dbt_job,
         minimum_interval_seconds=settings.interval_seconds,
         default_status=default_status,
     )
-    def dbt_run_on_load_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | None:
-        load = context.dagster_run
-        if load.job_name != settings.monitored_job:
-            return None
-        try:
-            run_key = run_key_for(load_finished_at(context), settings.bucket_minutes)
-        except Exception as exc:
-            # The tick fails with this cause and its cursor stays put: the next tick retries.
-            context.log.error(f"dbt_run_on_load_sensor: load run {load.run_id}: {exc}")
-            raise
-        tags = {"estore/load_run_id": load.run_id}
-        if key := next((load.tags[t] for t in LOAD_KEY_TAGS if load.tags.get(t)), None):
-            tags["triggered_by"] = key
-        context.log.info(f"{load.job_name} {load.run_id} succeeded: requesting {run_key}")
-        return dg.RunRequest(run_key=run_key, tags=tags)
+    def dbt_run_on_load_sensor(
+        context: dg.SensorEvaluationContext,
+    ) -> dg.RunRequest | dg.SkipReason:
+        outcome = plan_dbt_run(context.instance, settings.monitored_job, dbt_job.name)
+        if isinstance(outcome, dg.RunRequest):
+            context.log.info(
+                f"{outcome.tags['estore/loads_included']} load(s) since the last dbt run, "
+                f"newest {outcome.tags[LOAD_RUN_TAG]}: requesting {outcome.run_key}"
+            )
+        return outcome
 
     return dbt_run_on_load_sensor

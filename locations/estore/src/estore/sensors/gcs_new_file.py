@@ -1,7 +1,8 @@
 """``gcs_new_file_sensor``: one ``gcs_to_bq_load_job`` run per new CSV file, exactly once.
 
-Each tick lists the feed's prefix after the cursor's watermark (O(new files)), and
-``object_feed`` plans the requests: a file is requested once, followed while its load runs,
+Each tick lists the feed's prefix after the cursor's watermark (O(new files)) and one page
+below it (a file re-delivered under a name that sorts there, such as ``...-fixed.csv``, is
+found by that sweep), and ``object_feed`` plans the requests: a file is requested once, followed while its load runs,
 retried with backoff when the load fails, and quarantined after the last attempt. The cursor
 moves past a file only once its load has succeeded (or it was quarantined); each run carries
 the tag ``latest_gcs_key``.

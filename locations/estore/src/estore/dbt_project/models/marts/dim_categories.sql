@@ -6,14 +6,17 @@
 ) }}
 
 -- Product categories with their code split into levels (electronics.audio.headphone ->
--- electronics / audio / headphone).
+-- electronics / audio / headphone). Incremental: the categories that appear in rows loaded
+-- since the last run are recomputed from all their events.
 
 with
 
 events as (
 
     select * from {{ ref('fct_events') }}
-    {{ incremental_window('event_date', 'last_seen_date') }}
+    {%- if is_incremental() %}
+    where category_id in (select category_id from {{ ref('fct_events') }} {{ loaded_since() }})
+    {%- endif %}
 
 ),
 
@@ -22,7 +25,8 @@ categories as (
     select
         category_id,
         max(category_code) as category_code,
-        max(event_date) as last_seen_date
+        max(event_date) as last_seen_date,
+        max(_loaded_at) as _loaded_at
     from events
     where category_id is not null
     group by category_id
@@ -36,5 +40,6 @@ select
     {{ category_level('category_code', 2) }} as category_lvl_2,
     {{ category_level('category_code', 3) }} as category_lvl_3,
     {{ category_level('category_code', 4) }} as category_lvl_4,
-    last_seen_date
+    last_seen_date,
+    _loaded_at
 from categories

@@ -5,14 +5,17 @@
     on_schema_change='sync_all_columns'
 ) }}
 
--- Products with the brand and category they are most often seen with.
+-- Products with the brand and category they are most often seen with. Incremental: the
+-- products that appear in rows loaded since the last run are recomputed from all their events.
 
 with
 
 events as (
 
     select * from {{ ref('fct_events') }}
-    {{ incremental_window('event_date', 'last_seen_date') }}
+    {%- if is_incremental() %}
+    where product_id in (select product_id from {{ ref('fct_events') }} {{ loaded_since() }})
+    {%- endif %}
 
 ),
 
@@ -24,7 +27,8 @@ attributes as (
         category_id,
         count(*) as frequency,
         max(event_date) as last_seen_date,
-        avg(price) as avg_price
+        avg(price) as avg_price,
+        max(_loaded_at) as _loaded_at
     from events
     group by product_id, brand, category_id
 
@@ -37,7 +41,8 @@ ranked as (
         row_number() over (
             partition by product_id order by frequency desc, category_id, brand
         ) as rank_in_product,
-        max(last_seen_date) over (partition by product_id) as product_last_seen_date
+        max(last_seen_date) over (partition by product_id) as product_last_seen_date,
+        max(_loaded_at) over (partition by product_id) as product_loaded_at
     from attributes
 
 )
@@ -52,7 +57,8 @@ select
     categories.category_lvl_3,
     categories.category_lvl_4,
     round(ranked.avg_price, 2) as avg_price,
-    ranked.product_last_seen_date as last_seen_date
+    ranked.product_last_seen_date as last_seen_date,
+    ranked.product_loaded_at as _loaded_at
 from ranked
 left join {{ ref('dim_categories') }} as categories
     on ranked.category_id = categories.category_id

@@ -7,15 +7,17 @@
     on_schema_change='sync_all_columns'
 ) }}
 
--- One row per event with funnel flags. Incremental: each run re-reads the newest days of
--- staging (see incremental_window) and upserts by event_id, so a rerun changes nothing.
+-- One row per event with funnel flags. Incremental: each run reads the staging rows loaded
+-- since its newest load (see loaded_since), whatever their event dates, and upserts by
+-- event_id, so a rerun changes nothing. assert_raw_events_reach_fct_events checks no event
+-- is left out.
 
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
-    {{ incremental_window('event_date') }}
+    {{ loaded_since() }}
 
 )
 
@@ -35,5 +37,6 @@ select
     case when event_type = 'cart' then 1 else 0 end as is_cart_add,
     case when event_type = 'remove_from_cart' then 1 else 0 end as is_cart_remove,
     case when event_type = 'purchase' then 1 else 0 end as is_purchase,
-    case when event_type = 'purchase' then price end as revenue
+    case when event_type = 'purchase' then price end as revenue,
+    _loaded_at
 from events

@@ -19,7 +19,8 @@ typed as (
         nullif(lower(trim(brand)), '') as brand,
         cast(price as {{ dbt.type_numeric() }}) as price,
         {{ as_string('user_id') }} as user_id,
-        nullif(trim(user_session), '') as user_session
+        nullif(trim(user_session), '') as user_session,
+        _loaded_at
     from source
 
 ),
@@ -28,9 +29,10 @@ deduplicated as (
 
     select *
     from typed
+    -- The first load of an event is the one kept: a re-delivery changes nothing downstream.
     qualify row_number() over (
         partition by event_time, event_type, product_id, user_id, user_session
-        order by event_time
+        order by _loaded_at
     ) = 1
 
 ),
@@ -56,7 +58,8 @@ select
     brand,
     price,
     user_id,
-    user_session
+    user_session,
+    _loaded_at
 from deduplicated
 where product_id is not null
     and user_session is not null
