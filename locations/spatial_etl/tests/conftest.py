@@ -12,7 +12,7 @@ from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.testing import Landing, SensorDaemon, lane_daemon
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
-from spatial_platform.testing import minio, mongodb  # noqa: F401 (fixtures)
+from spatial_platform.testing import minio, mongodb, mongodb_server  # noqa: F401 (fixtures)
 
 LANES_YAML = Path(__file__).resolve().parents[1] / "src/spatial_etl/defs/lanes/defs.yaml"
 SENSOR_NAME_TAG = "dagster/sensor_name"
