@@ -14,7 +14,11 @@ from spatial_manifest.model import (
     check_object_key,
 )
 from spatial_manifest.parse import (
+    MAX_DEPTH,
+    MAX_FILES,
+    MAX_MANIFEST_BYTES,
     ManifestError,
+    check_size,
     describe_errors,
     load_document,
     parse_manifest,
@@ -26,6 +30,9 @@ from spatial_manifest.schema import manifest_json_schema, manifest_json_schema_t
 __all__ = [
     "DEFAULT_LANDING_BUCKET",
     "LEGACY_INTENTS",
+    "MAX_DEPTH",
+    "MAX_FILES",
+    "MAX_MANIFEST_BYTES",
     "FileEntry",
     "FileType",
     "Intent",
@@ -35,6 +42,7 @@ __all__ = [
     "ManifestMetadata",
     "TagValue",
     "check_object_key",
+    "check_size",
     "describe_errors",
     "load_document",
     "manifest_json_schema",

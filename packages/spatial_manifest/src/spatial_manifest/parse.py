@@ -10,6 +10,13 @@ from spatial_manifest.model import DEFAULT_LANDING_BUCKET, IDENTIFIER_PATTERN, M
 
 _MAX_SHOWN = 80
 
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""Largest manifest read: a 50,000-file manifest is about 5 MB."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects; the contract itself needs 4."""
+MAX_FILES = 50_000
+"""Most ``files`` one manifest may list."""
+
 
 class ManifestError(ValueError):
     """A manifest that cannot be processed; ``reason`` names the field and value at fault.
@@ -52,26 +59,63 @@ def raw_batch_id(document: Any) -> str | None:
     return None
 
 
+def check_size(size: int, manifest_key: str) -> None:
+    """Refuse a manifest bigger than ``MAX_MANIFEST_BYTES`` (before reading it, when the
+    listing gives its size)."""
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            manifest_key,
+            f"is {size} bytes, more than the {MAX_MANIFEST_BYTES} a manifest may be; "
+            "split the batch into several manifests",
+        )
+
+
+def nesting_depth(document: Any) -> int:
+    """Depth of nested arrays and objects, walked without recursion."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def load_document(raw: bytes | str, manifest_key: str) -> dict[str, Any]:
-    """Decode and parse the JSON object, or raise ``ManifestError``."""
+    """Decode and parse the JSON object, or raise ``ManifestError``.
+
+    A UTF-8 byte order mark before the JSON is skipped (RFC 8259 lets parsers ignore it);
+    size and nesting are bounded so that no document can exhaust the reader.
+    """
+    check_size(len(raw), manifest_key)
     if isinstance(raw, bytes):
         try:
-            raw = raw.decode("utf-8")
+            raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ManifestError(
                 manifest_key, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON"
             ) from None
+    too_deep = ManifestError(
+        manifest_key, f"is nested deeper than {MAX_DEPTH} levels of arrays and objects"
+    )
     try:
-        document = json.loads(raw)
+        document = json.loads(raw.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise ManifestError(
             manifest_key,
             f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
+    except RecursionError:
+        raise too_deep from None
     if not isinstance(document, dict):
         raise ManifestError(
             manifest_key, f"must be a JSON object, got a JSON {type(document).__name__}"
         )
+    if nesting_depth(document) > MAX_DEPTH:
+        too_deep.batch_id = raw_batch_id(document)
+        raise too_deep
     return document
 
 
@@ -81,6 +125,14 @@ def validate_manifest(
     landing_bucket: str = DEFAULT_LANDING_BUCKET,
 ) -> Manifest:
     """Validate a parsed document against the schema, or raise ``ManifestError``."""
+    files = document.get("files")
+    if isinstance(files, list) and len(files) > MAX_FILES:
+        raise ManifestError(
+            manifest_key,
+            f"files: {len(files)} entries, more than the {MAX_FILES} one manifest may list; "
+            "split the batch into several manifests",
+            raw_batch_id(document),
+        )
     try:
         return Manifest.model_validate(document, context={"landing_bucket": landing_bucket})
     except ValidationError as exc:
