@@ -207,4 +207,4 @@ def test_a_twenty_thousand_file_manifest_is_launched_after_a_bounded_check(
     assert [r.run_key for r in tick.created] == ["spatial:big"]
     assert 0 < len(checked) <= 20
     record = mongodb.get_manifest("big")
-    assert record is not None and len(record.manifest["files"]) == 20_000
+    assert record is not None and len(record.document()["files"]) == 20_000

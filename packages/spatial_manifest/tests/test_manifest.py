@@ -15,6 +15,7 @@ from spatial_manifest import (
     manifest_json_schema,
     parse_manifest,
     raw_batch_id,
+    validate_manifest,
 )
 
 
@@ -281,3 +282,21 @@ def test_twenty_thousand_files_validate_in_linear_time() -> None:
         "duplicate paths ['s3://landing-zone/big/00007.gpkg']"
         in rejection(vector_manifest(files=files)).reason
     )
+
+
+def test_a_sensor_validates_a_long_manifest_by_sample() -> None:
+    files = [
+        {"path": f"s3://landing-zone/big/{i:05d}.gpkg", "type": "vector", "format": "GPKG"}
+        for i in range(1_000)
+    ]
+    files[500]["type"] = "raster"  # not in the sample of 16: found by the run's full check
+    document = vector_manifest(files=files)
+    sample = validate_manifest(document, "m.json", files_sample=16)
+    assert len(sample.files) == 16
+    assert sample.files[0].path.endswith("00000.gpkg") and sample.files[-1].path.endswith(
+        "00999.gpkg"
+    )
+    assert "only 'vector' files" in rejection(document).reason
+    document["files"].append(files[3])
+    with pytest.raises(ManifestError, match="duplicate paths"):
+        validate_manifest(document, "m.json", files_sample=16)

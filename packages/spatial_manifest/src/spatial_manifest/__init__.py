@@ -23,6 +23,7 @@ from spatial_manifest.parse import (
     load_document,
     parse_manifest,
     raw_batch_id,
+    sampled,
     validate_manifest,
 )
 from spatial_manifest.schema import manifest_json_schema, manifest_json_schema_text
@@ -49,5 +50,6 @@ __all__ = [
     "manifest_json_schema_text",
     "parse_manifest",
     "raw_batch_id",
+    "sampled",
     "validate_manifest",
 ]

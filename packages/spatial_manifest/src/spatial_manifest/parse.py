@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -119,12 +120,26 @@ def load_document(raw: bytes | str, manifest_key: str) -> dict[str, Any]:
     return document
 
 
+def sampled(items: list[Any], count: int) -> list[Any]:
+    """At most ``count`` items, evenly spread, the first and the last included."""
+    if len(items) <= count:
+        return items
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]
+
+
 def validate_manifest(
     document: dict[str, Any],
     manifest_key: str,
     landing_bucket: str = DEFAULT_LANDING_BUCKET,
+    files_sample: int | None = None,
 ) -> Manifest:
-    """Validate a parsed document against the schema, or raise ``ManifestError``."""
+    """Validate a parsed document against the schema, or raise ``ManifestError``.
+
+    With ``files_sample``, only that many of the files (evenly spread) are validated, and
+    the returned manifest holds those: a bounded check for a sensor tick, whose run
+    validates the whole document again. Duplicate paths are still found among all files.
+    """
     files = document.get("files")
     if isinstance(files, list) and len(files) > MAX_FILES:
         raise ManifestError(
@@ -133,6 +148,14 @@ def validate_manifest(
             "split the batch into several manifests",
             raw_batch_id(document),
         )
+    if files_sample is not None and isinstance(files, list) and len(files) > files_sample:
+        paths = [entry.get("path") for entry in files if isinstance(entry, dict)]
+        doubled = sorted({p for p, n in Counter(paths).items() if n > 1 and isinstance(p, str)})
+        if doubled:
+            raise ManifestError(
+                manifest_key, f"files: duplicate paths {doubled[:10]}", raw_batch_id(document)
+            )
+        document = {**document, "files": sampled(files, files_sample)}
     try:
         return Manifest.model_validate(document, context={"landing_bucket": landing_bucket})
     except ValidationError as exc:

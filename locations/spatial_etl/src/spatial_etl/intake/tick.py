@@ -33,13 +33,20 @@ from object_feed import FeedPolicy, ObjectFeed, ObjectInfo, ObjectLister, S3List
 from platform_alerting import Alert
 from spatial_etl.intake.cursor import MAX_CURSOR_KEYS, ProcessedKeysCodec
 from spatial_etl.intake.lanes import Lane, Routing, lane_disabled_reason, router_config_problem
-from spatial_manifest import Manifest, ManifestError, check_size, load_document, validate_manifest
+from spatial_manifest import (
+    Manifest,
+    ManifestError,
+    check_size,
+    load_document,
+    validate_manifest,
+)
 from spatial_platform.ledger import LedgerStatus, ManifestRecord
 from spatial_platform.minio_resource import MANIFEST_PREFIX, MinIOResource, archive_key_for
 from spatial_platform.mongodb_resource import MongoDBResource
 
 FILES_CHECKED = 16
-"""Files of one manifest checked in the tick (evenly spread); the run checks them all."""
+"""Files of one manifest validated and looked up in the tick (evenly spread); the run
+validates and checks them all."""
 MAX_LISTED = 20_000
 """Keys of ``manifests/`` listed per tick."""
 ARCHIVE_RETRIES = 50
@@ -60,14 +67,6 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(
         exc, ConnectionError | TimeoutError | ConnectionFailure | HTTPError | ServerError
     )
-
-
-def sampled(items: list[Any], count: int) -> list[Any]:
-    """At most ``count`` items, evenly spread, the first and the last included."""
-    if len(items) <= count:
-        return items
-    step = (len(items) - 1) / (count - 1)
-    return [items[round(i * step)] for i in range(count)]
 
 
 @dataclass
@@ -212,7 +211,10 @@ class LaneTick:
                 )
                 try:
                     manifest = validate_manifest(
-                        record.manifest, record.manifest_key, self.minio.landing_bucket
+                        record.document(),
+                        record.manifest_key,
+                        self.minio.landing_bucket,
+                        files_sample=FILES_CHECKED,
                     )
                 except ManifestError as exc:
                     # A claim no run can take (recorded by an older version): fail it alone.
@@ -308,7 +310,9 @@ class LaneTick:
                 return None
             raw = read
             document = load_document(raw, key)
-            manifest = validate_manifest(document, key, self.minio.landing_bucket)
+            manifest = validate_manifest(
+                document, key, self.minio.landing_bucket, files_sample=FILES_CHECKED
+            )
         except ManifestError as exc:
             if self.lane.quarantine:
                 self.quarantine(
@@ -335,13 +339,13 @@ class LaneTick:
             self.archive(key)
             return None
         if disabled is not None:
-            self.cancel(key, manifest, disabled, outcome)
+            self.cancel(key, manifest, document, disabled, outcome)
             return None
         problem = self.preflight(manifest)
         if problem is not None:
             self.quarantine(key, raw, document, problem, manifest.batch_id, outcome)
             return None
-        return self.claim_and_launch(key, manifest, outcome)
+        return self.claim_and_launch(key, manifest, document, outcome)
 
     def read(self, key: str) -> bytes | None:
         from minio.error import S3Error
@@ -356,19 +360,14 @@ class LaneTick:
     def preflight(self, manifest: Manifest) -> str | None:
         """What would fail the run for sure, found before launching it."""
         if self.lane.check_files_exist:
-            checked = sampled(manifest.files, FILES_CHECKED)
+            # A long manifest arrives validated by sample (FILES_CHECKED of its files).
             missing = [
                 entry.path
-                for entry in checked
+                for entry in manifest.files
                 if not self.minio.object_exists(entry.bucket, entry.key)
             ]
             if missing:
-                of = (
-                    ""
-                    if len(checked) == len(manifest.files)
-                    else f" ({len(checked)} of {len(manifest.files)} checked)"
-                )
-                return f"files: not found in the landing bucket{of}: {missing}"
+                return f"files: not found in the landing bucket: {missing}"
         join = manifest.metadata.join_config
         if self.lane.check_join_assets and join is not None:
             unknown = [
@@ -389,15 +388,16 @@ class LaneTick:
         return None
 
     def claim_and_launch(
-        self, key: str, manifest: Manifest, outcome: TickOutcome
+        self, key: str, manifest: Manifest, document: dict[str, Any], outcome: TickOutcome
     ) -> dg.RunRequest | None:
-        record = ManifestRecord(
+        """Claim the manifest (its whole document: the run validates every file) and launch."""
+        record = ManifestRecord.holding(
+            document,
             batch_id=manifest.batch_id,
             manifest_key=key,
             lane=self.lane.name,
             intent=manifest.intent,
             uploader=manifest.uploader,
-            manifest=manifest.model_dump(mode="json"),
         )
         request = None
         if self.mongodb.claim_manifest(record):
@@ -479,14 +479,22 @@ class LaneTick:
             )
         )
 
-    def cancel(self, key: str, manifest: Manifest, reason: str, outcome: TickOutcome) -> None:
+    def cancel(
+        self,
+        key: str,
+        manifest: Manifest,
+        document: dict[str, Any],
+        reason: str,
+        outcome: TickOutcome,
+    ) -> None:
         """A disabled lane's manifest: recorded ``canceled``, archived, not launched."""
         self.log.info(
             f"Lane {self.lane.name!r} is disabled for manifest {key!r} (batch_id: "
             f"{manifest.batch_id}): {reason}. Marking as processed (one-shot)."
         )
         self.mongodb.claim_manifest(
-            ManifestRecord(
+            ManifestRecord.holding(
+                document,
                 batch_id=manifest.batch_id,
                 manifest_key=key,
                 status=LedgerStatus.CANCELED,
@@ -494,7 +502,6 @@ class LaneTick:
                 lane=self.lane.name,
                 intent=manifest.intent,
                 uploader=manifest.uploader,
-                manifest=manifest.model_dump(mode="json"),
             )
         )
         outcome.canceled += 1
