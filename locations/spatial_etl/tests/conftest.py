@@ -1,5 +1,5 @@
-"""Fixtures of the spatial_etl tests: moto's S3 server behind the MinIO resource, a mongomock
-ledger, the lanes as written in defs/lanes/defs.yaml, and a sensor daemon stand-in."""
+"""Fixtures of the spatial_etl tests: moto's S3 server behind the MinIO resource, the ledger
+on a MongoDB wire server, the lanes as written in defs/lanes/defs.yaml, and a sensor daemon stand-in."""
 
 from collections.abc import Iterator
 from pathlib import Path
