@@ -1,18 +1,25 @@
-"""spatial_sensor tick time by number of objects under ``landing-zone``.
+"""spatial_sensor tick time by number of objects under ``landing-zone``, and by number of
+files in one manifest.
 
 For each size N the landing bucket holds N objects: archived manifests (``archive/manifests/``),
 batch data files, a few manifests stuck in ``manifests/`` because their archive failed (the
 cursor knows them), and ``--new`` new manifests for the spatial lane per tick. The real
 ``spatial_sensor`` (object_feed listing, manifest validation, ledger claim, file checks,
-archive) ticks against moto's S3 server over HTTP and a mongomock ledger; run creation (the
-daemon's part) is not timed. Printed per size:
+archive) ticks against moto's S3 server over HTTP and the ledger on a MongoDB wire server
+(secantusdb), each in its own process; run creation (the daemon's part) is not timed.
+Printed per size:
 
 - ``tick new``: median of ticks that find ``--new`` new manifests and launch them;
 - ``tick idle``: median of ticks with nothing new (listing + ledger look-up only);
 - baselines measured in the same run with the minio SDK: listing ``manifests/`` alone (what
   any sensor must do) and listing the whole bucket once (what a sensor without a prefix does).
 
-    uv run python bench/spatial_sensor_tick.py [--sizes 1000 10000 100000] [--new 20] 2>/dev/null
+Then, per ``--files`` count, the median tick that launches one new manifest listing that
+many files (all present in the landing bucket), against the 1-file tick of the same run
+(target: 20,000 files within 2x).
+
+    uv run python bench/spatial_sensor_tick.py [--sizes 1000 10000 100000] [--new 20] \
+        [--files 1 20000] 2>/dev/null
 
 moto's S3 server runs in its own process, filled over HTTP by eight threads. Note that moto
 filters a prefix listing by walking every key of the bucket, where MinIO and S3 use an index:
@@ -34,7 +41,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from local_services import start_s3_server
+from local_services import start_mongodb_server, start_s3_server
 from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.testing import SensorDaemon, lane_daemon
 from spatial_platform.minio_resource import MinIOResource
@@ -97,8 +104,7 @@ def timed_tick(daemon: SensorDaemon) -> tuple[float, int]:
     return daemon.last_evaluation_seconds or (time.perf_counter() - started), len(tick.created)
 
 
-def measure(endpoint: str, size: int, new: int, rounds: int, whole_max: int) -> dict[str, float]:
-    suffix = uuid.uuid4().hex[:8]
+def resources(endpoint: str, suffix: str) -> tuple[MinIOResource, MongoDBResource]:
     os.environ.setdefault("MINIO_ROOT_PASSWORD", "bench-secret")  # moto takes any secret
     minio = MinIOResource(
         endpoint=endpoint,
@@ -108,9 +114,49 @@ def measure(endpoint: str, size: int, new: int, rounds: int, whole_max: int) -> 
         lake_bucket=f"lake-{suffix}",
     )
     minio.ensure_buckets()
+    mongodb = MongoDBResource(
+        connection_string=dg.EnvVar("MONGO_CONNECTION_STRING"), database=f"bench_{suffix}"
+    )
+    return minio, mongodb
+
+
+def measure_files(endpoint: str, files: int, rounds: int) -> float:
+    """Median ms of a tick launching one new manifest that lists ``files`` files."""
+    suffix = uuid.uuid4().hex[:8]
+    minio, mongodb = resources(endpoint, suffix)
+    bucket = minio.landing_bucket
+    client = minio.get_client()
+    keys = [f"big/part_{i:06d}.gpkg" for i in range(files)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: client.put_object(bucket, key, io.BytesIO(b"x"), 1), keys))
+    entries = [{"path": f"s3://{bucket}/{key}", "type": "vector", "format": "GPKG"} for key in keys]
+    lanes = ManifestLanes.model_validate(yaml.safe_load(LANES.read_text())["attributes"])
+    with dg.instance_for_test() as instance:
+        daemon = lane_daemon(instance, lanes, {"minio": minio, "mongodb": mongodb})
+        timed_tick(daemon)  # warm: imports, first connection
+        ticks = []
+        for round_ in range(rounds):
+            document = {
+                "batch_id": f"files_{files}_{round_}",
+                "uploader": "bench",
+                "intent": "ingest_vector",
+                "files": entries,
+                "metadata": {"tags": {"dataset_id": "bench"}},
+            }
+            minio.put_object(
+                bucket, f"manifests/files_{round_}.json", json.dumps(document).encode()
+            )
+            seconds, created = timed_tick(daemon)
+            assert created == 1, f"the {files}-file manifest was not launched"
+            ticks.append(seconds)
+    return statistics.median(ticks) * 1000
+
+
+def measure(endpoint: str, size: int, new: int, rounds: int, whole_max: int) -> dict[str, float]:
+    suffix = uuid.uuid4().hex[:8]
+    minio, mongodb = resources(endpoint, suffix)
     fill(minio, size, new)
     lanes = ManifestLanes.model_validate(yaml.safe_load(LANES.read_text())["attributes"])
-    mongodb = MongoDBResource(backend="mongomock", database=f"bench_{suffix}")
     with dg.instance_for_test() as instance:
         daemon = lane_daemon(instance, lanes, {"minio": minio, "mongodb": mongodb})
         stuck = [f"manifests/stuck_{i:03d}.json" for i in range(STUCK)]
@@ -154,18 +200,26 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=20, help="new manifests per busy tick")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
+        "--files", type=int, nargs="*", default=[1, 20_000], help="files per manifest to time"
+    )
+    parser.add_argument(
         "--whole-max", type=int, default=10_000, help="largest size to list whole (it is slow)"
     )
     args = parser.parse_args()
     logging.getLogger("dagster").setLevel(logging.ERROR)
     server = start_s3_server()
+    ledger = start_mongodb_server()
+    os.environ["MONGO_CONNECTION_STRING"] = ledger.url
+    endpoint = f"127.0.0.1:{server.port}"
     try:
         results = {
-            size: measure(f"127.0.0.1:{server.port}", size, args.new, args.rounds, args.whole_max)
+            size: measure(endpoint, size, args.new, args.rounds, args.whole_max)
             for size in args.sizes
         }
+        by_files = {files: measure_files(endpoint, files, args.rounds) for files in args.files}
     finally:
         server.stop()
+        ledger.stop()
     print(f"spatial_sensor, {args.new} new manifests per busy tick, median of {args.rounds}")
     print(
         f"{'objects':>8} {'tick new ms':>12} {'tick idle ms':>13} "
@@ -182,6 +236,16 @@ def main() -> None:
         f"tick idle x{last['idle'] / first['idle']:.2f} (target <= 2), "
         f"listing manifests/ alone x{last['prefix'] / first['prefix']:.2f}"
     )
+    if by_files:
+        print(f"\nspatial_sensor, one new manifest per tick, median of {args.rounds}")
+        print(f"{'files':>8} {'tick ms':>10} {'vs first':>9}")
+        base = by_files[args.files[0]]
+        for files, ms in by_files.items():
+            print(f"{files:>8} {ms:>10.1f} {ms / base:>8.2f}x")
+        print(
+            f"{args.files[-1]} files vs {args.files[0]}: x{by_files[args.files[-1]] / base:.2f} "
+            "(target <= 2)"
+        )
 
 
 if __name__ == "__main__":

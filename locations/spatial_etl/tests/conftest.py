@@ -1,5 +1,5 @@
-"""Fixtures of the spatial_etl tests: moto's S3 server behind the MinIO resource, a mongomock
-ledger, the lanes as written in defs/lanes/defs.yaml, and a sensor daemon stand-in."""
+"""Fixtures of the spatial_etl tests: moto's S3 server behind the MinIO resource, the ledger
+on a MongoDB wire server, the lanes as written in defs/lanes/defs.yaml, and a sensor daemon stand-in."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +12,7 @@ from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.testing import Landing, SensorDaemon, lane_daemon
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
-from spatial_platform.testing import minio, mongodb  # noqa: F401 (fixtures)
+from spatial_platform.testing import minio, mongodb, mongodb_server  # noqa: F401 (fixtures)
 
 LANES_YAML = Path(__file__).resolve().parents[1] / "src/spatial_etl/defs/lanes/defs.yaml"
 SENSOR_NAME_TAG = "dagster/sensor_name"

@@ -1,5 +1,5 @@
 """Each lane asset end to end with dg.materialize: landing files in moto's S3 server, the
-ledger on mongomock, PostGIS in a throwaway cluster, GDAL through the wheels."""
+ledger on a MongoDB wire server, PostGIS in a throwaway cluster, GDAL through the wheels."""
 
 import uuid
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The lane sensors on moto's S3 server and a mongomock ledger: routing, tags, archiving, the
+"""The lane sensors on moto's S3 server and a ledger on a MongoDB wire server: routing, tags, archiving, the
 traffic controller, bad input and exactly-once."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 
 from spatial_etl.components.manifest_lanes import ManifestLanes
 from spatial_etl.intake.cursor import MAX_CURSOR_KEYS, parse_cursor
-from spatial_etl.intake.lanes import ROUTER_ENV_VAR, RouterConfigError
+from spatial_etl.intake.lanes import ROUTER_ENV_VAR
 from spatial_etl.testing import Landing, SensorDaemon, lane_daemon
 from spatial_platform.ledger import AssetRecord, LedgerStatus, ManifestRecord
 from spatial_platform.minio_resource import MinIOResource
@@ -136,17 +136,6 @@ def test_a_lane_disabled_by_the_traffic_controller_archives_without_a_run(
     # The controller governs the legacy lane only: the spatial lane runs either way.
     landing.put_manifest(landing.manifest("ingest_vector", "vec_2"))
     assert [r.run_key for r in daemon.tick("spatial_sensor").created] == ["spatial:vec_2"]
-
-
-def test_an_unknown_lane_in_the_traffic_controller_fails_the_tick(
-    daemon: SensorDaemon, landing: Landing, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ROUTER_ENV_VAR, "ingest,rasterz")
-    landing.put_manifest(landing.manifest("ingest_road_network", "roads_3"))
-    with pytest.raises(RouterConfigError, match=r"MANIFEST_ROUTER_ENABLED_LANES.*'rasterz'"):
-        daemon.tick("manifest_sensor")
-    monkeypatch.setenv(ROUTER_ENV_VAR, "ingest")
-    assert [r.run_key for r in daemon.tick("manifest_sensor").created] == ["ingest:roads_3"]
 
 
 def bad_manifests(landing: Landing) -> dict[str, tuple[bytes | dict, str]]:

@@ -10,6 +10,7 @@ from spatial_etl.intake.lanes import (
     RouterConfigError,
     Routing,
     lane_disabled_reason,
+    router_config_problem,
     router_enabled_lanes,
 )
 
@@ -77,9 +78,14 @@ def test_the_traffic_controller_reads_a_comma_separated_list() -> None:
     assert router_enabled_lanes(KNOWN, {ROUTER_ENV_VAR: " Tabular,JOIN ,"}) == {"tabular", "join"}
 
 
-def test_an_unknown_lane_name_is_an_error_naming_the_variable() -> None:
-    with pytest.raises(RouterConfigError, match=r"MANIFEST_ROUTER_ENABLED_LANES='ingest,rastr'"):
-        router_enabled_lanes(KNOWN, {ROUTER_ENV_VAR: "ingest,rastr"})
+def test_an_unknown_lane_name_is_named_and_ignored() -> None:
+    environ = {ROUTER_ENV_VAR: "ingest,rastr"}
+    assert router_enabled_lanes(KNOWN, environ) == {"ingest"}
+    problem = router_config_problem(KNOWN, environ) or ""
+    assert "MANIFEST_ROUTER_ENABLED_LANES='ingest,rastr' names unknown lane(s) ['rastr']" in problem
+    assert router_config_problem(KNOWN, {ROUTER_ENV_VAR: "spatial"}) is None
+    # Nothing valid left: the default applies.
+    assert router_enabled_lanes(KNOWN, {ROUTER_ENV_VAR: "rastr"}) == {"ingest"}
 
 
 def test_disabled_reasons() -> None:

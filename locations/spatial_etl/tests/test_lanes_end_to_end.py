@@ -1,6 +1,6 @@
 """Every lane end to end: sample batches dropped as an uploader would, the lane sensors from
 defs/lanes/defs.yaml, the lane jobs and assets, the run status sensors, and the ledger, on
-moto's S3 server, mongomock and a throwaway PostGIS cluster."""
+moto's S3 server, a MongoDB wire server and a throwaway PostGIS cluster."""
 
 import json
 from urllib.parse import urlparse

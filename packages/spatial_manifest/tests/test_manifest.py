@@ -8,12 +8,14 @@ import pytest
 from pydantic import ValidationError
 
 from spatial_manifest import (
+    MAX_MANIFEST_BYTES,
     FileType,
     Manifest,
     ManifestError,
     manifest_json_schema,
     parse_manifest,
     raw_batch_id,
+    validate_manifest,
 )
 
 
@@ -236,3 +238,65 @@ def test_json_schema_describes_the_canonical_contract() -> None:
     join = schema["$defs"]["JoinConfig"]
     assert {"spatial_asset_id", "tabular_asset_id", "left_key"} <= set(join["required"])
     assert schema["$defs"]["FileType"]["enum"] == ["raster", "vector", "tabular"]
+
+
+def test_a_utf8_bom_before_the_json_is_accepted() -> None:
+    raw = b"\xef\xbb\xbf" + json.dumps(vector_manifest()).encode()
+    assert parse_manifest(raw, "manifests/bom.json").batch_id == "batch_001"
+    assert parse_manifest(raw.decode("utf-8"), "manifests/bom.json").batch_id == "batch_001"
+
+
+def test_a_deeply_nested_manifest_is_rejected_with_its_depth() -> None:
+    deep = b'{"batch_id": "deep", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    error = rejection(deep)
+    assert "nested deeper than 32 levels" in error.reason
+    shallow_but_too_deep = vector_manifest()
+    shallow_but_too_deep["metadata"]["description"] = json.loads("[" * 40 + "]" * 40)
+    error = rejection(shallow_but_too_deep)
+    assert "nested deeper than 32 levels" in error.reason
+    assert error.batch_id == "batch_001"
+
+
+def test_a_manifest_listing_too_many_files_is_rejected_before_validation() -> None:
+    entry = {"path": "s3://landing-zone/b/x.gpkg", "type": "vector", "format": "GPKG"}
+    error = rejection(vector_manifest(files=[entry] * 50_001))
+    assert error.reason == (
+        "files: 50001 entries, more than the 50000 one manifest may list; "
+        "split the batch into several manifests"
+    )
+
+
+def test_an_oversized_manifest_is_rejected_unread() -> None:
+    error = rejection(b" " * (MAX_MANIFEST_BYTES + 1))
+    assert f"is {MAX_MANIFEST_BYTES + 1} bytes, more than the {MAX_MANIFEST_BYTES}" in error.reason
+
+
+def test_twenty_thousand_files_validate_in_linear_time() -> None:
+    files = [
+        {"path": f"s3://landing-zone/big/{i:05d}.gpkg", "type": "vector", "format": "GPKG"}
+        for i in range(20_000)
+    ]
+    assert len(parse_manifest(json.dumps(vector_manifest(files=files)), "m.json").files) == 20_000
+    files.append(files[7])
+    assert (
+        "duplicate paths ['s3://landing-zone/big/00007.gpkg']"
+        in rejection(vector_manifest(files=files)).reason
+    )
+
+
+def test_a_sensor_validates_a_long_manifest_by_sample() -> None:
+    files = [
+        {"path": f"s3://landing-zone/big/{i:05d}.gpkg", "type": "vector", "format": "GPKG"}
+        for i in range(1_000)
+    ]
+    files[500]["type"] = "raster"  # not in the sample of 16: found by the run's full check
+    document = vector_manifest(files=files)
+    sample = validate_manifest(document, "m.json", files_sample=16)
+    assert len(sample.files) == 16
+    assert sample.files[0].path.endswith("00000.gpkg") and sample.files[-1].path.endswith(
+        "00999.gpkg"
+    )
+    assert "only 'vector' files" in rejection(document).reason
+    document["files"].append(files[3])
+    with pytest.raises(ManifestError, match="duplicate paths"):
+        validate_manifest(document, "m.json", files_sample=16)

@@ -1,11 +1,11 @@
-"""Resources of the spatial platform on real local services (mongomock for MongoDB)."""
+"""Resources of the spatial platform on real local services."""
 
 from urllib.parse import urlparse
 
 import pytest
 
 from spatial_platform import PostGISResource
-from spatial_platform.testing import minio, mongodb  # noqa: F401 (fixtures)
+from spatial_platform.testing import minio, mongodb, mongodb_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

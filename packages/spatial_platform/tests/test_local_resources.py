@@ -1,16 +1,14 @@
 """The local stand-ins ``dg dev`` uses, and the resource set picked by environment."""
 
 import json
-import os
 import shutil
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from local_services import PostgresCluster, PostgresUnavailable, free_port
+from local_services import PostgresCluster, PostgresUnavailable
 from local_services.network import port_is_open
 from local_services.postgres import find_bindir
 from local_services.shared import stop_shared
@@ -49,14 +47,15 @@ def test_local_minio_starts_one_shared_s3_server(s3_state: Path, tmp_path: Path)
 def test_local_ledger_lives_and_dies_with_the_local_lake(s3_state: Path) -> None:
     ledger = LocalMongoDBResource(session_dir=str(s3_state))
     ledger.insert_manifest(ManifestRecord(batch_id="b1", manifest_key="manifests/b1.json"))
+    # Another process of the session (a run worker) finds the same MongoDB server.
     assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is not None
-    (store,) = s3_state.glob("ledger-*.json")
-    # The S3 server stops (dg dev stopped): its objects are gone, and so is their ledger.
-    server = json.loads((s3_state / "servers.json").read_text())["servers"]["s3"]
-    os.kill(server["pid"], signal.SIGTERM)
-    wait_for_port_closed(server["port"])
+    servers = json.loads((s3_state / "servers.json").read_text())["servers"]
+    assert servers["mongodb"]["url"].startswith("mongodb://127.0.0.1:")
+    # The local services stop (scripts/dev exited): the lake and its ledger go together.
+    stop_shared(s3_state)
+    for server in servers.values():
+        wait_for_port_closed(server["port"])
     assert LocalMongoDBResource(session_dir=str(s3_state)).get_manifest("b1") is None
-    assert not store.exists()
 
 
 def wait_for_port_closed(port: int) -> None:
@@ -72,10 +71,15 @@ def test_local_postgis_starts_a_cluster_with_the_compute_database() -> None:
         pytest.skip(str(exc))
     base = world_readable_tempdir("spatial-postgis-")
     try:
-        postgis = LocalPostGISResource(state_dir=str(base), port=free_port())
+        # No port is configured: the cluster takes a free one, and every process of the
+        # session (another resource instance) finds it where it runs.
+        postgis = LocalPostGISResource(state_dir=str(base))
         assert postgis.execute_sql("SELECT current_database(), postgis_version() IS NOT NULL") == [
             ("spatial_compute", True)
         ]
+        running = PostgresCluster.create(base / "cluster", require_postgis=True).port
+        assert postgis.execute_sql("SHOW port") == [(str(running),)]
+        assert LocalPostGISResource(state_dir=str(base)).execute_sql("SELECT 1") == [(1,)]
     finally:
         PostgresCluster.create(base / "cluster", require_postgis=True).stop()
         shutil.rmtree(base, ignore_errors=True)
@@ -87,6 +91,7 @@ def test_resources_by_environment() -> None:
     assert isinstance(local["minio"], LocalMinIOResource)
     assert isinstance(local["mongodb"], LocalMongoDBResource)
     assert isinstance(local["postgis"], LocalPostGISResource)
+    assert local["postgis"].port is None  # a free port, never a fixed one
     prod = spatial_resources(Environment.PROD)
     assert type(prod["minio"]) is MinIOResource
     assert type(prod["mongodb"]) is MongoDBResource

@@ -1,10 +1,11 @@
-"""The ledger on mongomock: statuses, idempotent runs, content-hash dedupe, versions."""
+"""The ledger on a MongoDB wire server: statuses, idempotent runs, content-hash dedupe,
+versions, concurrent writers."""
 
-import multiprocessing
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from local_services import ServerProcess
 from spatial_platform import (
     AssetRecord,
     DuplicateBatchError,
@@ -107,24 +108,39 @@ def test_insert_asset_needs_a_version(mongodb: MongoDBResource) -> None:
         mongodb.insert_asset(_asset("sha256:aaa111"))
 
 
-def _register_in_child(store: str, content_hash: str) -> None:
-    MongoDBResource(backend="mongomock", store_path=store).register_asset(_asset(content_hash))
+def test_the_ledger_server_speaks_the_mongodb_wire_protocol(
+    mongodb_server: ServerProcess,
+) -> None:
+    """Smoke test: the session's server (a dev dependency) started and answers pymongo."""
+    from pymongo import MongoClient
+
+    assert mongodb_server.url.startswith("mongodb://127.0.0.1:")
+    with MongoClient(mongodb_server.url, serverSelectionTimeoutMS=5_000) as client:
+        assert client.admin.command("ping")["ok"] == 1.0
 
 
-def test_a_file_backed_ledger_is_shared_between_processes(tmp_path: Path) -> None:
-    store = str(tmp_path / "mongodb.json")
-    mongodb = MongoDBResource(backend="mongomock", store_path=store)
+def test_concurrent_writers_get_distinct_versions(mongodb: MongoDBResource) -> None:
     mongodb.insert_manifest(ManifestRecord(batch_id="b1", manifest_key="k"))
-    context = multiprocessing.get_context("fork")
-    children = [
-        context.Process(target=_register_in_child, args=(store, f"sha256:{i:06d}"))
-        for i in range(3)
-    ]
-    for child in children:
-        child.start()
-    for child in children:
-        child.join(60)
-    assert [c.exitcode for c in children] == [0, 0, 0]
-    reopened = MongoDBResource(backend="mongomock", store_path=store)
-    assert reopened.get_manifest("b1") is not None
-    assert reopened.get_next_version("parcels") == 4
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(
+            pool.map(lambda i: mongodb.register_asset(_asset(f"sha256:{i:06d}")).version, range(4))
+        )
+    assert sorted(versions) == [1, 2, 3, 4]
+    assert mongodb.get_next_version("parcels") == 5
+
+
+def test_recorded_manifest_keys_in_one_query(mongodb: MongoDBResource) -> None:
+    for n in range(3):
+        mongodb.insert_manifest(
+            ManifestRecord(batch_id=f"b{n}", manifest_key=f"manifests/{n}.json", lane="spatial")
+        )
+    keys = ["manifests/0.json", "manifests/2.json", "manifests/new.json"]
+    assert mongodb.recorded_manifest_keys(keys) == {
+        "manifests/0.json": "spatial",
+        "manifests/2.json": "spatial",
+    }
+    assert mongodb.recorded_manifest_keys([]) == {}
+    # An archive failure is noted once: the first note is the one to alert.
+    assert mongodb.note_archive_failure("manifests/0.json", "AccessDenied") is True
+    assert mongodb.note_archive_failure("manifests/0.json", "AccessDenied") is False
+    assert mongodb.claims_without_run("spatial") == ["b0", "b1", "b2"]

@@ -1,5 +1,9 @@
 """PostGISResource on a throwaway Postgres cluster with PostGIS."""
 
+import signal
+import subprocess
+import sys
+import time
 import uuid
 
 import pyarrow as pa
@@ -98,10 +102,57 @@ def test_arrow_tables_load_and_come_back(postgis: PostGISResource) -> None:
     assert bounds == pytest.approx((144.9, -37.8, 145.0, -37.7))
 
 
-def test_orphaned_schemas_of_finished_runs_are_swept(postgis: PostGISResource) -> None:
-    finished, running = str(uuid.uuid4()), str(uuid.uuid4())
-    for run_id in (finished, running):
-        postgis.execute_sql(f'CREATE SCHEMA "{RunIdSchemaMapping.from_run_id(run_id).schema_name}"')
-    dropped = postgis.drop_orphaned_schemas(lambda run_id: run_id == finished)
-    assert dropped == [RunIdSchemaMapping.from_run_id(finished).schema_name]
-    assert [m.run_id for m in postgis.list_ephemeral_schemas()] == [running]
+_HOLD_A_SCHEMA = """
+import sys, time
+from spatial_platform import PostGISResource
+postgis = PostGISResource(host=sys.argv[1], port=int(sys.argv[2]), user="postgres", database=sys.argv[3])
+with postgis.ephemeral_schema(sys.argv[4]) as schema:
+    postgis.execute_sql("CREATE TABLE half_done AS SELECT 1 AS x", schema)
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_schema_of_a_killed_run_is_swept_and_a_live_ones_kept(
+    postgis: PostGISResource,
+) -> None:
+    """Whatever Dagster believes about the runs: a schema whose run holds no session is swept."""
+    killed, live = str(uuid.uuid4()), str(uuid.uuid4())
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _HOLD_A_SCHEMA,
+            postgis.host,
+            str(postgis.port),
+            postgis.database,
+            killed,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        with postgis.ephemeral_schema(live) as live_schema:
+            assert postgis.sweep_orphaned_schemas() == []  # both runs hold their sessions
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            swept = []
+            deadline = time.monotonic() + 30
+            while not swept and time.monotonic() < deadline:
+                swept = postgis.sweep_orphaned_schemas()  # once its server session has ended
+                time.sleep(0.2)
+            assert [m.run_id for m in swept] == [killed]
+            assert _schemas(postgis) == [live_schema]
+        assert _schemas(postgis) == []
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_leftover_schema_with_no_session_is_an_orphan(postgis: PostGISResource) -> None:
+    run_id = str(uuid.uuid4())
+    schema = RunIdSchemaMapping.from_run_id(run_id).schema_name
+    postgis.execute_sql(f'CREATE SCHEMA "{schema}"')
+    assert [m.schema_name for m in postgis.sweep_orphaned_schemas()] == [schema]
+    assert _schemas(postgis) == []

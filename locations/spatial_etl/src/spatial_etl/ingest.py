@@ -156,16 +156,15 @@ def join_datasets(
     minio: MinIOResource,
     mongodb: MongoDBResource,
     postgis: PostGISResource,
-    instance: dg.DagsterInstance,
     dagster_run_id: str,
     scratch: Path,
     log: Any,
 ) -> dict[str, Any]:
     """Join the named tabular asset onto the named spatial asset in PostGIS."""
+    from spatial_etl.schema_sweep import sweep_orphaned_schemas
+
     manifest = lane.manifest
-    swept = postgis.drop_orphaned_schemas(lambda run_id: _run_finished(instance, run_id))
-    if swept:
-        log.warning(f"dropped ephemeral schemas left by killed runs: {swept}")
+    sweep_orphaned_schemas(postgis, mongodb, log)
     config = manifest.metadata.join_config
     if config is None:
         raise dg.Failure(
@@ -220,12 +219,6 @@ def join_datasets(
             "format": "geoparquet",
         },
     )
-
-
-def _run_finished(instance: dg.DagsterInstance, run_id: str) -> bool:
-    """Known to this instance and finished; a schema of an unknown run is left alone."""
-    run = instance.get_run_by_id(run_id)
-    return run is not None and run.is_finished
 
 
 def _ledger_asset(

@@ -28,7 +28,7 @@ def read_run_manifest(
     if record is None:
         raise dg.Failure(f"batch_id {batch_id!r} has no manifest in the ledger")
     try:
-        manifest = validate_manifest(record.manifest, record.manifest_key, landing_bucket)
+        manifest = validate_manifest(record.document(), record.manifest_key, landing_bucket)
     except ManifestError as exc:
         raise dg.Failure(str(exc)) from None
     partition = run.tags.get("dagster/partition")

@@ -8,6 +8,7 @@ older ``spatial_dataset_id``/``tabular_dataset_id`` still accepted.
 
 import re
 import uuid
+from collections import Counter
 from enum import StrEnum
 from typing import Any, Literal, Self
 
@@ -236,7 +237,7 @@ class Manifest(BaseModel):
     @model_validator(mode="after")
     def _files_match_intent(self) -> Self:
         paths = [entry.path for entry in self.files]
-        duplicates = sorted({p for p in paths if paths.count(p) > 1})
+        duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
         if duplicates:
             raise ValueError(f"files: duplicate paths {duplicates}")
         kinds = {entry.type for entry in self.files}

@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,6 +10,13 @@ from pydantic import ValidationError
 from spatial_manifest.model import DEFAULT_LANDING_BUCKET, IDENTIFIER_PATTERN, Manifest
 
 _MAX_SHOWN = 80
+
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""Largest manifest read: a 50,000-file manifest is about 5 MB."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects; the contract itself needs 4."""
+MAX_FILES = 50_000
+"""Most ``files`` one manifest may list."""
 
 
 class ManifestError(ValueError):
@@ -52,35 +60,102 @@ def raw_batch_id(document: Any) -> str | None:
     return None
 
 
+def check_size(size: int, manifest_key: str) -> None:
+    """Refuse a manifest bigger than ``MAX_MANIFEST_BYTES`` (before reading it, when the
+    listing gives its size)."""
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            manifest_key,
+            f"is {size} bytes, more than the {MAX_MANIFEST_BYTES} a manifest may be; "
+            "split the batch into several manifests",
+        )
+
+
+def nesting_depth(document: Any) -> int:
+    """Depth of nested arrays and objects, walked without recursion."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def load_document(raw: bytes | str, manifest_key: str) -> dict[str, Any]:
-    """Decode and parse the JSON object, or raise ``ManifestError``."""
+    """Decode and parse the JSON object, or raise ``ManifestError``.
+
+    A UTF-8 byte order mark before the JSON is skipped (RFC 8259 lets parsers ignore it);
+    size and nesting are bounded so that no document can exhaust the reader.
+    """
+    check_size(len(raw), manifest_key)
     if isinstance(raw, bytes):
         try:
-            raw = raw.decode("utf-8")
+            raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ManifestError(
                 manifest_key, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON"
             ) from None
+    too_deep = ManifestError(
+        manifest_key, f"is nested deeper than {MAX_DEPTH} levels of arrays and objects"
+    )
     try:
-        document = json.loads(raw)
+        document = json.loads(raw.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise ManifestError(
             manifest_key,
             f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
+    except RecursionError:
+        raise too_deep from None
     if not isinstance(document, dict):
         raise ManifestError(
             manifest_key, f"must be a JSON object, got a JSON {type(document).__name__}"
         )
+    if nesting_depth(document) > MAX_DEPTH:
+        too_deep.batch_id = raw_batch_id(document)
+        raise too_deep
     return document
+
+
+def sampled(items: list[Any], count: int) -> list[Any]:
+    """At most ``count`` items, evenly spread, the first and the last included."""
+    if len(items) <= count:
+        return items
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]
 
 
 def validate_manifest(
     document: dict[str, Any],
     manifest_key: str,
     landing_bucket: str = DEFAULT_LANDING_BUCKET,
+    files_sample: int | None = None,
 ) -> Manifest:
-    """Validate a parsed document against the schema, or raise ``ManifestError``."""
+    """Validate a parsed document against the schema, or raise ``ManifestError``.
+
+    With ``files_sample``, only that many of the files (evenly spread) are validated, and
+    the returned manifest holds those: a bounded check for a sensor tick, whose run
+    validates the whole document again. Duplicate paths are still found among all files.
+    """
+    files = document.get("files")
+    if isinstance(files, list) and len(files) > MAX_FILES:
+        raise ManifestError(
+            manifest_key,
+            f"files: {len(files)} entries, more than the {MAX_FILES} one manifest may list; "
+            "split the batch into several manifests",
+            raw_batch_id(document),
+        )
+    if files_sample is not None and isinstance(files, list) and len(files) > files_sample:
+        paths = [entry.get("path") for entry in files if isinstance(entry, dict)]
+        doubled = sorted({p for p, n in Counter(paths).items() if n > 1 and isinstance(p, str)})
+        if doubled:
+            raise ManifestError(
+                manifest_key, f"files: duplicate paths {doubled[:10]}", raw_batch_id(document)
+            )
+        document = {**document, "files": sampled(files, files_sample)}
     try:
         return Manifest.model_validate(document, context={"landing_bucket": landing_bucket})
     except ValidationError as exc:

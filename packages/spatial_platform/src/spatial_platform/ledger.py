@@ -1,5 +1,6 @@
 """Documents of the MongoDB ledger: one record type per collection, and the unified status."""
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -36,8 +37,17 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+INLINE_FILES = 1000
+"""Files a manifest record holds as documents; a longer list is kept as one JSON string."""
+
+
 class ManifestRecord(_Record):
-    """``manifests``: one per ``batch_id`` (unique), the manifest as received and its fate."""
+    """``manifests``: one per ``batch_id`` (unique), the manifest as received and its fate.
+
+    A manifest listing more than ``INLINE_FILES`` files keeps them in ``files_json`` (one
+    string is stored and read at a fraction of the cost of thousands of documents);
+    ``document()`` gives the manifest whole either way.
+    """
 
     batch_id: str
     manifest_key: str
@@ -46,10 +56,26 @@ class ManifestRecord(_Record):
     uploader: str | None = None
     lane: str | None = None
     manifest: dict[str, Any] = Field(default_factory=dict)
+    files_json: str | None = None
     dagster_run_id: str | None = None
     error_message: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def holding(cls, document: dict[str, Any], **fields: Any) -> "ManifestRecord":
+        """A record of ``document``, its files inline or as JSON by their number."""
+        files = document.get("files")
+        if isinstance(files, list) and len(files) > INLINE_FILES:
+            envelope = {name: value for name, value in document.items() if name != "files"}
+            return cls(manifest=envelope, files_json=json.dumps(files), **fields)
+        return cls(manifest=document, **fields)
+
+    def document(self) -> dict[str, Any]:
+        """The manifest as received, files included."""
+        if self.files_json is None:
+            return self.manifest
+        return {**self.manifest, "files": json.loads(self.files_json)}
 
 
 class RunRecord(_Record):

@@ -1,18 +1,13 @@
 """``MongoDBResource``: the ledger of manifests, runs and assets (the source of truth).
 
-Production talks to MongoDB with pymongo. No MongoDB server can run on a laptop without
-one installed, so the ``mongomock`` back-end stands in: in memory for tests, or persisted
-to a JSON file (``store_path``) so that the sensor process and each run's process share one
-ledger under ``dg dev``.
+pymongo against a ``mongodb://`` URI, everywhere: production's MongoDB, the compose stack's,
+and locally and in tests a MongoDB wire-protocol server (``secantusdb``) that
+``local_services`` starts; only the URI differs.
 """
 
-import contextlib
-import fcntl
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -39,45 +34,28 @@ class DuplicateBatchError(ValueError):
 
 
 class MongoDBResource(ResourceWithSecrets):
-    """The ledger's collections ``manifests``, ``runs`` and ``assets`` behind typed helpers.
-
-    ``backend="mongomock"`` needs no server: in memory, or in ``store_path`` when set.
-    """
+    """The ledger's collections ``manifests``, ``runs`` and ``assets`` behind typed helpers."""
 
     # A URI that holds the password: a secret, named by its variable.
     connection_string: Secret | None = Field(default=None, description="MONGO_CONNECTION_STRING")
     database: str = LEDGER_DATABASE
-    backend: Literal["mongodb", "mongomock"] = "mongodb"
-    store_path: str = ""
 
     # -- connection -------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[Any]:
-        """The database for one operation (locked and persisted for a file-backed mock)."""
-        if self.backend == "mongodb":
-            uri = read_secret(self.connection_string)
-            if not uri:
-                raise dg.DagsterInvariantViolationError(
-                    "MongoDBResource needs a connection string: set MONGO_CONNECTION_STRING"
-                )
-            db = _pymongo_client(uri)[self.database]
-            _ensure_indexes(db, uri, self.database)
-            yield db
-            return
-        store = self.store()
-        if store is None:
-            with _memory_lock:
-                db = _memory_client(self.database)[self.database]
-                _ensure_indexes(db, "memory", self.database)
-                yield db
-            return
-        with _persisted_database(store, self.database) as db:
-            yield db
+    def uri(self) -> str:
+        """The server's URI (from ``MONGO_CONNECTION_STRING``); never logged."""
+        uri = read_secret(self.connection_string)
+        if not uri:
+            raise dg.DagsterInvariantViolationError(
+                "MongoDBResource needs a connection string: set MONGO_CONNECTION_STRING"
+            )
+        return uri
 
-    def store(self) -> Path | None:
-        """The JSON file of a file-backed mock ledger; ``None`` in memory or on MongoDB."""
-        return Path(self.store_path) if self.store_path else None
+    def _database(self) -> Any:
+        uri = self.uri()
+        db = _pymongo_client(uri)[self.database]
+        _ensure_indexes(db, uri, self.database)
+        return db
 
     # -- manifests ----------------------------------------------------------------------
 
@@ -85,15 +63,15 @@ class MongoDBResource(ResourceWithSecrets):
         """Store a manifest; its ``batch_id`` must be new (raises ``DuplicateBatchError``)."""
         from pymongo.errors import DuplicateKeyError
 
-        with self._db() as db:
-            try:
-                result = db[MANIFESTS].insert_one(record.model_dump(mode="python"))
-            except DuplicateKeyError:
-                raise DuplicateBatchError(
-                    f"batch_id {record.batch_id!r} is already in the ledger: batch_id is "
-                    "immutable, give the new manifest a new batch_id"
-                ) from None
-            return str(result.inserted_id)
+        db = self._database()
+        try:
+            result = db[MANIFESTS].insert_one(record.model_dump(mode="python"))
+        except DuplicateKeyError:
+            raise DuplicateBatchError(
+                f"batch_id {record.batch_id!r} is already in the ledger: batch_id is "
+                "immutable, give the new manifest a new batch_id"
+            ) from None
+        return str(result.inserted_id)
 
     def claim_manifest(self, record: ManifestRecord) -> bool:
         """Insert the manifest unless its ``batch_id`` exists; ``True`` when this call did."""
@@ -126,18 +104,50 @@ class MongoDBResource(ResourceWithSecrets):
         query: dict[str, Any] = {"batch_id": batch_id}
         if owner_run_id is not None:
             query["dagster_run_id"] = owner_run_id
-        with self._db() as db:
-            return db[MANIFESTS].update_one(query, {"$set": fields}).matched_count == 1
+        db = self._database()
+        return db[MANIFESTS].update_one(query, {"$set": fields}).matched_count == 1
 
     def get_manifest(self, batch_id: str) -> ManifestRecord | None:
-        with self._db() as db:
-            doc = db[MANIFESTS].find_one({"batch_id": batch_id})
+        db = self._database()
+        doc = db[MANIFESTS].find_one({"batch_id": batch_id})
         return None if doc is None else ManifestRecord.model_validate(doc)
+
+    def recorded_manifest_keys(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """Which of ``keys`` (landing-zone manifest keys) the ledger records, with the lane
+        that recorded each.
+
+        One query per call, so a sensor can tell processed manifests left in the landing
+        zone (archiving failed) from new ones without reading them.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        db = self._database()
+        cursor = db[MANIFESTS].find(
+            {"manifest_key": {"$in": wanted}}, {"manifest_key": 1, "lane": 1}
+        )
+        return {str(doc["manifest_key"]): doc.get("lane") for doc in cursor}
+
+    def note_archive_failure(self, manifest_key: str, error: str) -> bool:
+        """Record that archiving ``manifest_key`` failed; ``True`` the first time only (so
+        the failure is alerted once, and retried quietly afterwards)."""
+        db = self._database()
+        result = db[MANIFESTS].update_many(
+            {"manifest_key": manifest_key, "archive_error": None},
+            {"$set": {"archive_error": error[:500], "updated_at": utcnow()}},
+        )
+        return result.modified_count > 0
+
+    def claims_without_run(self, lane: str) -> list[str]:
+        """``batch_id`` of ``lane``'s claims still ``running`` that no run has started."""
+        db = self._database()
+        query = {"status": LedgerStatus.RUNNING.value, "lane": lane, "dagster_run_id": None}
+        return [str(doc["batch_id"]) for doc in db[MANIFESTS].find(query, {"batch_id": 1})]
 
     def find_manifests(self, status: LedgerStatus | str | None = None) -> list[ManifestRecord]:
         query = {} if status is None else {"status": LedgerStatus(status).value}
-        with self._db() as db:
-            return [ManifestRecord.model_validate(d) for d in db[MANIFESTS].find(query)]
+        db = self._database()
+        return [ManifestRecord.model_validate(d) for d in db[MANIFESTS].find(query)]
 
     # -- runs -------------------------------------------------------------------------
 
@@ -160,13 +170,13 @@ class MongoDBResource(ResourceWithSecrets):
             job_name=job_name,
             partition_key=partition_key,
         )
-        with self._db() as db:
-            doc = db[RUNS].find_one_and_update(
-                {"dagster_run_id": dagster_run_id},
-                {"$setOnInsert": record.model_dump(mode="python")},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+        db = self._database()
+        doc = db[RUNS].find_one_and_update(
+            {"dagster_run_id": dagster_run_id},
+            {"$setOnInsert": record.model_dump(mode="python")},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         return str(doc["_id"])
 
     def update_run_status(
@@ -179,28 +189,45 @@ class MongoDBResource(ResourceWithSecrets):
             fields["completed_at"] = utcnow()
         if error_message is not None:
             fields["error_message"] = error_message
-        with self._db() as db:
-            result = db[RUNS].update_one(
-                {"dagster_run_id": dagster_run_id, "status": LedgerStatus.RUNNING.value},
-                {"$set": fields},
-            )
+        db = self._database()
+        result = db[RUNS].update_one(
+            {"dagster_run_id": dagster_run_id, "status": LedgerStatus.RUNNING.value},
+            {"$set": fields},
+        )
+        return result.modified_count == 1
+
+    def fail_dead_run(self, dagster_run_id: str, reason: str) -> bool:
+        """Mark a run whose worker died, and the manifest it owns, ``failure`` with
+        ``reason``; outcomes already recorded stay. ``True`` if the manifest changed."""
+        self.update_run_status(dagster_run_id, LedgerStatus.FAILURE, reason)
+        db = self._database()
+        result = db[MANIFESTS].update_one(
+            {"dagster_run_id": dagster_run_id, "status": LedgerStatus.RUNNING.value},
+            {
+                "$set": {
+                    "status": LedgerStatus.FAILURE.value,
+                    "error_message": reason,
+                    "updated_at": utcnow(),
+                }
+            },
+        )
         return result.modified_count == 1
 
     def get_run(self, dagster_run_id: str) -> RunRecord | None:
-        with self._db() as db:
-            doc = db[RUNS].find_one({"dagster_run_id": dagster_run_id})
+        db = self._database()
+        doc = db[RUNS].find_one({"dagster_run_id": dagster_run_id})
         return None if doc is None else RunRecord.model_validate(doc)
 
     def get_run_object_id(self, dagster_run_id: str) -> str | None:
-        with self._db() as db:
-            doc = db[RUNS].find_one({"dagster_run_id": dagster_run_id}, {"_id": 1})
+        db = self._database()
+        doc = db[RUNS].find_one({"dagster_run_id": dagster_run_id}, {"_id": 1})
         return None if doc is None else str(doc["_id"])
 
     def add_asset_to_run(self, dagster_run_id: str, asset_id: str) -> None:
-        with self._db() as db:
-            db[RUNS].update_one(
-                {"dagster_run_id": dagster_run_id}, {"$addToSet": {"asset_ids": asset_id}}
-            )
+        db = self._database()
+        db[RUNS].update_one(
+            {"dagster_run_id": dagster_run_id}, {"$addToSet": {"asset_ids": asset_id}}
+        )
 
     # -- assets -----------------------------------------------------------------------
 
@@ -210,8 +237,8 @@ class MongoDBResource(ResourceWithSecrets):
             raise ValueError(
                 f"asset {asset.dataset_id!r} needs a version >= 1, got {asset.version}"
             )
-        with self._db() as db:
-            return str(db[ASSETS].insert_one(asset.model_dump(mode="python")).inserted_id)
+        db = self._database()
+        return str(db[ASSETS].insert_one(asset.model_dump(mode="python")).inserted_id)
 
     def register_asset(self, asset: AssetRecord) -> AssetRegistration:
         """Record ``asset`` as the dataset's next version, unless that content is known.
@@ -262,8 +289,8 @@ class MongoDBResource(ResourceWithSecrets):
         return None if doc is None else AssetRecord.model_validate(doc)
 
     def get_latest_asset(self, dataset_id: str) -> AssetRecord | None:
-        with self._db() as db:
-            doc = db[ASSETS].find_one({"dataset_id": dataset_id}, sort=[("version", -1)])
+        db = self._database()
+        doc = db[ASSETS].find_one({"dataset_id": dataset_id}, sort=[("version", -1)])
         return None if doc is None else AssetRecord.model_validate(doc)
 
     def get_next_version(self, dataset_id: str) -> int:
@@ -275,33 +302,26 @@ class MongoDBResource(ResourceWithSecrets):
         return self._find_asset({"content_hash": content_hash}) is not None
 
     def _find_asset(self, query: dict[str, Any]) -> dict[str, Any] | None:
-        with self._db() as db:
-            return db[ASSETS].find_one(query)
+        db = self._database()
+        return db[ASSETS].find_one(query)
 
 
 class LocalMongoDBResource(MongoDBResource):
-    """The ledger for ``dg dev`` (``local`` environment): mongomock in a JSON file.
+    """The ledger for ``dg dev`` (``local`` environment): the local session's MongoDB server.
 
-    No MongoDB server can be installed everywhere ``dg dev`` runs, so the ledger is mongomock
-    persisted to a JSON file, shared by the sensor process and every run's process. By
-    default the file belongs to the local S3 server's session (``local_s3``): the local lake
-    is in memory, and a ledger outliving it would name objects that no longer exist.
+    The server (``secantusdb``, in memory) starts with the local S3 server and stops with it
+    (``spatial_platform.local_s3``): the ledger never names objects of a lake that is gone.
+    ``MONGO_CONNECTION_STRING``, when set, points it at another server instead.
     """
 
-    backend: Literal["mongodb", "mongomock"] = "mongomock"
-    session_dir: str = ""  # the local S3 session folder (default: the local state folder)
+    session_dir: str = ""  # the local session folder (default: the local state folder)
 
-    def store(self) -> Path:
-        if self.store_path:
-            return Path(self.store_path)
+    def uri(self) -> str:
+        if read_secret(self.connection_string):
+            return super().uri()
         from spatial_platform.local_s3 import local_session
 
-        return local_session(self.session_dir).ledger_path()
-
-
-# -- back-ends ----------------------------------------------------------------------------
-
-_memory_lock = threading.RLock()
+        return local_session(self.session_dir).mongodb_uri
 
 
 @cache
@@ -311,55 +331,19 @@ def _pymongo_client(uri: str) -> Any:
     return MongoClient(uri, serverSelectionTimeoutMS=10_000, tz_aware=True)
 
 
-@cache
-def _memory_client(database: str) -> Any:
-    import mongomock
-
-    return mongomock.MongoClient(tz_aware=True)
-
-
 _indexed: set[tuple[str, str]] = set()
 
 
 def _ensure_indexes(db: Any, where: str, database: str) -> None:
-    """The uniqueness the ledger relies on; once per database and process."""
+    """The uniqueness and lookups the ledger relies on; once per database and process."""
     if (where, database) in _indexed:
         return
     db[MANIFESTS].create_index("batch_id", unique=True)
     db[MANIFESTS].create_index("status")
+    db[MANIFESTS].create_index("manifest_key")
     db[RUNS].create_index("dagster_run_id", unique=True)
     db[RUNS].create_index("batch_id")
     db[ASSETS].create_index([("dataset_id", 1), ("version", 1)], unique=True)
     db[ASSETS].create_index([("dataset_id", 1), ("content_hash", 1)], unique=True)
     db[ASSETS].create_index("content_hash")
     _indexed.add((where, database))
-
-
-@contextlib.contextmanager
-def _persisted_database(path: Path, database: str) -> Iterator[Any]:
-    """A mongomock database loaded from ``path`` and written back, under an exclusive lock.
-
-    Every process (sensor, run workers) goes through the lock, so the JSON file is one
-    consistent ledger; fine for the few documents of local work, not for production.
-    """
-    import mongomock
-    from bson import json_util
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / f".{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            db = mongomock.MongoClient(tz_aware=True)[database]
-            snapshot = json_util.loads(path.read_text()) if path.exists() else {}
-            for name, docs in snapshot.items():
-                if docs:
-                    db[name].insert_many(docs)
-            _indexed.discard((str(path), database))
-            _ensure_indexes(db, str(path), database)
-            yield db
-            dump = {name: list(db[name].find()) for name in db.list_collection_names()}
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json_util.dumps(dump, json_options=json_util.RELAXED_JSON_OPTIONS))
-            tmp.replace(path)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -2,12 +2,15 @@
 
 Nothing is kept in PostGIS: each run works in its own schema ``proc_{run_id_sanitized}``,
 created by ``ephemeral_schema`` and dropped when the block exits, exceptions and Dagster's
-interrupts included.
+interrupts included. While the schema exists its run holds a session-level advisory lock on
+it, on a connection of its own; a run killed outright (SIGKILL, lost node) loses its session
+and so the lock, and ``sweep_orphaned_schemas`` drops every schema whose lock nobody holds,
+whatever Dagster's run storage believes about the run.
 """
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SCHEMA_LOCK_CLASS = 0x5EA7
+"""First key of the advisory locks on ephemeral schemas (the second: ``hashtext(schema)``)."""
+_TRY_LOCK = "SELECT pg_try_advisory_lock(%s, hashtext(%s))"
+_UNLOCK = "SELECT pg_advisory_unlock(%s, hashtext(%s))"
+
+
+class SchemaInUse(RuntimeError):
+    """Another live session holds the ephemeral schema of this run."""
+
+
 Bounds = tuple[float, float, float, float]
 
 
@@ -40,6 +53,9 @@ class PostGISResource(ResourceWithSecrets):
 
     def get_engine(self) -> "Engine":
         """A pooled SQLAlchemy engine, one per connection target and process."""
+        return self._engine_on(self.port)
+
+    def _engine_on(self, port: int) -> "Engine":
         from sqlalchemy.engine import URL
 
         url = URL.create(
@@ -47,7 +63,7 @@ class PostGISResource(ResourceWithSecrets):
             username=self.user,
             password=read_secret(self.password) or None,
             host=self.host,
-            port=self.port,
+            port=port,
             database=self.database,
             query={"sslmode": self.sslmode, "application_name": "dagster-spatial-etl"},
         )
@@ -55,17 +71,61 @@ class PostGISResource(ResourceWithSecrets):
 
     @contextlib.contextmanager
     def ephemeral_schema(self, run_id: str) -> Iterator[str]:
-        """Create ``proc_{run_id_sanitized}``, yield its name, drop it on every exit path."""
+        """Create ``proc_{run_id_sanitized}``, yield its name, drop it on every exit path.
+
+        The schema's advisory lock is held for the whole block by a session of its own
+        (``SchemaInUse`` if another live session holds it: the run executes twice).
+        """
         from sqlalchemy import text
 
         schema = RunIdSchemaMapping.from_run_id(run_id).schema_name
-        engine = self.get_engine()
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        with self._session() as session:
+            (locked,) = session.execute(_TRY_LOCK, (SCHEMA_LOCK_CLASS, schema)).fetchone()
+            if not locked:
+                raise SchemaInUse(
+                    f"the PostGIS schema {schema} of run {run_id} is held by another live "
+                    "session: is the run executing twice?"
+                )
+            with self.get_engine().begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            try:
+                yield schema
+            finally:
+                self.drop_schema(schema)
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Any]:
+        """A psycopg connection outside the pool (its session locks end when it closes)."""
+        raw = self.get_engine().raw_connection()
+        conn = raw.driver_connection
+        raw.detach()
         try:
-            yield schema
+            assert conn is not None
+            conn.autocommit = True
+            yield conn
         finally:
-            self.drop_schema(schema)
+            raw.close()
+
+    def sweep_orphaned_schemas(self) -> list[RunIdSchemaMapping]:
+        """Drop the ephemeral schemas whose advisory lock no session holds; return them.
+
+        A run's schema is locked from before it is created until after it is dropped, so
+        an unlocked one belongs to a run whose process is gone. Schemas of live runs, and of
+        runs another sweep is dropping, are left alone.
+        """
+        dropped = []
+        with self._session() as session:
+            for mapping in self.list_ephemeral_schemas():
+                key = (SCHEMA_LOCK_CLASS, mapping.schema_name)
+                (locked,) = session.execute(_TRY_LOCK, key).fetchone()
+                if not locked:
+                    continue
+                try:
+                    session.execute(f'DROP SCHEMA IF EXISTS "{mapping.schema_name}" CASCADE')
+                    dropped.append(mapping)
+                finally:
+                    session.execute(_UNLOCK, key)
+        return dropped
 
     def drop_schema(self, schema: str) -> None:
         """Drop an ephemeral schema and everything in it (no-op when it is gone)."""
@@ -75,6 +135,10 @@ class PostGISResource(ResourceWithSecrets):
             raise ValueError(f"{schema!r} is not an ephemeral schema: refusing to drop it")
         with self.get_engine().begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    def server_started(self) -> bool:
+        """Whether the server runs (always, for a remote server: a sweep may connect)."""
+        return True
 
     def list_ephemeral_schemas(self) -> list[RunIdSchemaMapping]:
         """Every ``proc_*`` schema present, mapped back to the run that made it."""
@@ -86,20 +150,6 @@ class PostGISResource(ResourceWithSecrets):
             for (name,) in rows
             if RunIdSchemaMapping.is_ephemeral_schema(name)
         ]
-
-    def drop_orphaned_schemas(self, run_is_finished: Callable[[str], bool]) -> list[str]:
-        """Drop the ephemeral schemas of finished runs; return their names.
-
-        ``ephemeral_schema`` drops its schema on every exit a process can see; a run process
-        killed outright (SIGKILL, lost node) leaves it behind, and this sweep, given the run
-        states, removes it later. Schemas of runs still going are left alone.
-        """
-        dropped = []
-        for mapping in self.list_ephemeral_schemas():
-            if run_is_finished(mapping.run_id):
-                self.drop_schema(mapping.schema_name)
-                dropped.append(mapping.schema_name)
-        return dropped
 
     def execute_sql(
         self, sql: str, schema: str | None = None, params: Mapping[str, Any] | None = None
@@ -199,21 +249,36 @@ class LocalPostGISResource(PostGISResource):
     """PostGIS on a Postgres cluster this location starts itself (``local`` environment).
 
     The first use starts the system's Postgres with PostGIS in ``state_dir`` (kept between
-    sessions) and creates the ``spatial_compute`` database with the extension. Without
-    PostGIS on the machine it fails saying which package to install.
+    sessions) on a free port, unless ``port`` names one, and creates the ``spatial_compute``
+    database with the extension; every process of the session finds the cluster on the port
+    it runs on. Without PostGIS on the machine it fails saying which package to install.
     """
 
     host: str = "127.0.0.1"
-    port: int = 54330
+    port: int | None = None  # type: ignore[assignment]  # a free port, found when started
     state_dir: str = ""
 
     def get_engine(self) -> "Engine":
-        _ensure_local_postgis(self.state_dir, self.port, self.database)
-        return super().get_engine()
+        return self._engine_on(_ensure_local_postgis(self.state_dir, self.port, self.database))
+
+    def server_started(self) -> bool:
+        """Whether the local cluster runs; a sweep never starts it just to find it empty."""
+        from local_services import PostgresCluster, PostgresUnavailable
+        from local_services import state_dir as default_state_dir
+
+        base = Path(self.state_dir) if self.state_dir else default_state_dir("spatial-postgis")
+        try:
+            return PostgresCluster.create(base / "cluster", require_postgis=True).is_running()
+        except PostgresUnavailable:
+            return False
 
 
 @cache
-def _ensure_local_postgis(state_dir: str, port: int, database: str) -> None:
+def _ensure_local_postgis(state_dir: str, port: int | None, database: str) -> int:
+    """The local cluster's port, started (and its database created) if it is not running.
+
+    Once per process: the cluster stops only when ``scripts/dev`` exits, with its processes.
+    """
     from local_services import PostgresCluster, PostgresUnavailable
     from local_services import state_dir as default_state_dir
 
@@ -227,12 +292,13 @@ def _ensure_local_postgis(state_dir: str, port: int, database: str) -> None:
             "postgresql-15-postgis-3`; elsewhere install PostGIS for your Postgres and set "
             "PG_BINDIR, or point POSTGRES_* at a PostGIS server with DAGSTER_ENVIRONMENT set)"
         ) from exc
-    if running != port:
+    if port is not None and running != port:
         raise dg.DagsterInvariantViolationError(
             f"the local PostGIS cluster in {base} runs on port {running}, not {port}: stop it "
-            "(python -m local_services.stop) or set the port in the location's YAML to match"
+            "(python -m local_services.stop) or leave the port unset to use the running one"
         )
     cluster.create_database(database, extensions=["postgis"])
+    return running
 
 
 @cache

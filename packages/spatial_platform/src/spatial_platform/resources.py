@@ -1,8 +1,8 @@
 """The spatial ETL's four resources for an environment: same keys everywhere.
 
-``local`` (``DAGSTER_ENVIRONMENT`` unset): moto's S3 server as MinIO, mongomock persisted to
-a file as MongoDB (no MongoDB server can run without one installed), the system Postgres
-with PostGIS started by ``local_services``. Elsewhere: the real services from ``MINIO_*``,
+``local`` (``DAGSTER_ENVIRONMENT`` unset): moto's S3 server as MinIO, a MongoDB wire server
+(``secantusdb``) for the ledger, both in memory for the session, and the system Postgres with
+PostGIS on a free port, all started by ``local_services`` at first use. Elsewhere: the real services from ``MINIO_*``,
 ``MONGO_CONNECTION_STRING`` and ``POSTGRES_*``; secrets are ``Secret`` fields built from
 ``dg.EnvVar``, so run config names their variables and never holds a value.
 """
@@ -25,11 +25,10 @@ from spatial_platform.settings import (
 )
 
 RESOURCE_KEYS = ("minio", "mongodb", "postgis", "gdal")
-LOCAL_POSTGIS_PORT = 54330
 
 
 def spatial_resources(
-    environment: Environment, *, local_postgis_port: int = LOCAL_POSTGIS_PORT
+    environment: Environment, *, local_postgis_port: int | None = None
 ) -> dict[str, Any]:
     """``minio``, ``mongodb``, ``postgis`` and ``gdal`` for ``environment``."""
     landing = os.environ.get("MINIO_LANDING_BUCKET", LANDING_BUCKET)

@@ -2,16 +2,18 @@
 conftest imports the ones it uses (``from spatial_platform.testing import minio``).
 
 ``minio``: the production MinIO resource on moto's S3 server (``s3_server`` from
-platform_testing), with buckets of its own for each test; ``mongodb``: the ledger on
-mongomock (no MongoDB server can run here), a database per test.
+platform_testing), with buckets of its own for each test; ``mongodb``: the production ledger
+resource on a MongoDB wire-protocol server (``mongodb_server``, one per session), a
+database per test.
 """
 
 import uuid
+from collections.abc import Iterator
 
 import dagster as dg
 import pytest
 
-from local_services import ServerProcess
+from local_services import ServerProcess, start_mongodb_server
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
 
@@ -31,6 +33,21 @@ def minio(s3_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> MinIORes
     return resource
 
 
+@pytest.fixture(scope="session")
+def mongodb_server() -> Iterator[ServerProcess]:
+    """A MongoDB wire-protocol server (secantusdb) in memory; fails, never skips, when it
+    cannot start: it is a dev dependency of the workspace."""
+    server = start_mongodb_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def mongodb() -> MongoDBResource:
-    return MongoDBResource(backend="mongomock", database=f"ledger_{uuid.uuid4().hex[:10]}")
+def mongodb(mongodb_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> MongoDBResource:
+    monkeypatch.setenv("MONGO_CONNECTION_STRING", mongodb_server.url)
+    return MongoDBResource(
+        connection_string=dg.EnvVar("MONGO_CONNECTION_STRING"),
+        database=f"ledger_{uuid.uuid4().hex[:10]}",
+    )

@@ -35,7 +35,6 @@ def joined_spatial_asset(
             minio=minio,
             mongodb=mongodb,
             postgis=postgis,
-            instance=context.instance,
             dagster_run_id=context.run.run_id,
             scratch=scratch,
             log=context.log,

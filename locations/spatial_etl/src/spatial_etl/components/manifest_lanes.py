@@ -21,6 +21,11 @@ class ManifestLanes(dg.Component, dg.Model, dg.Resolvable):
     lanes: list[Lane] = Field(description="The lanes; each intent may appear in one lane only")
     sensors_running: bool = Field(True, description="Sensors start running (else stopped)")
     batch_size: int = Field(50, ge=1, le=1000, description="New manifests read per lane tick")
+    alert_channel: str = Field(
+        "#spatial-etl-alerts",
+        description="Where manifests that fail in a sensor, archive failures and ignored "
+        "settings are alerted (Slack in npd/prod, a log line locally)",
+    )
     run_status_interval_seconds: int = Field(
         30, ge=5, description="Interval of the run failure/canceled/success sensors"
     )
@@ -45,7 +50,8 @@ class ManifestLanes(dg.Component, dg.Model, dg.Resolvable):
         )
         routing = self.routing
         lane_sensors = [
-            build_lane_sensor(lane, routing, self.batch_size, status) for lane in routing.lanes
+            build_lane_sensor(lane, routing, self.batch_size, status, self.alert_channel)
+            for lane in routing.lanes
         ]
         jobs = sorted({lane.job for lane in routing.lanes})
         return dg.Definitions(

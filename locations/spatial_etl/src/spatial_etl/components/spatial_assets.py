@@ -11,8 +11,8 @@ from pydantic import Field
 from platform_config import current_environment
 from spatial_etl.assets import joined_spatial_asset, raw_spatial_asset, raw_tabular_asset
 from spatial_etl.jobs import LANE_JOBS
+from spatial_etl.schema_sweep import postgis_schema_sweep_job, postgis_schema_sweep_schedule
 from spatial_platform import GDALResource, spatial_resources
-from spatial_platform.resources import LOCAL_POSTGIS_PORT
 
 
 class SpatialAssets(dg.Component, dg.Model, dg.Resolvable):
@@ -22,8 +22,9 @@ class SpatialAssets(dg.Component, dg.Model, dg.Resolvable):
         65_536, ge=1_000, description="Features per batch when converting vector files"
     )
     cog_compression: str = Field("DEFLATE", description="Compression of the COGs written")
-    local_postgis_port: int = Field(
-        LOCAL_POSTGIS_PORT, description="Port of the local PostGIS cluster (local only)"
+    local_postgis_port: int | None = Field(
+        None,
+        description="Port of the local PostGIS cluster (local only); unset: a free port",
     )
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
@@ -35,6 +36,7 @@ class SpatialAssets(dg.Component, dg.Model, dg.Resolvable):
         )
         return dg.Definitions(
             assets=[raw_spatial_asset, raw_tabular_asset, joined_spatial_asset],
-            jobs=LANE_JOBS,
+            jobs=[*LANE_JOBS, postgis_schema_sweep_job],
+            schedules=[postgis_schema_sweep_schedule],
             resources=resources,
         )

@@ -3,8 +3,10 @@
 It is ``object_feed``'s state in the spec's format: ``processed_keys`` are the feed's settled
 keys, in the order the sensor processed them (most recent last), bounded to
 ``MAX_CURSOR_KEYS``; ``max_keys`` is informational and ignored when read. The legacy
-comma-separated cursor is read and rewritten in this format. Forgetting a key is safe: a
-manifest seen again finds its run in run storage or its claim in the ledger.
+comma-separated cursor and a bare JSON array of keys are read and rewritten in this format.
+Forgetting a key is safe: a manifest seen again finds its run in run storage or its claim in
+the ledger, so a cursor of an unknown version is set aside (``problem`` says so) rather than
+stopping the lane.
 """
 
 import json
@@ -30,28 +32,42 @@ def _unique(keys: Iterable[object]) -> list[str]:
 class ProcessedKeysCodec:
     """``object_feed`` cursor codec writing the spec's versioned, bounded format."""
 
+    def __init__(self) -> None:
+        self.problem: str | None = None
+        """Why the last decoded cursor was set aside, if it was."""
+
     def decode(self, raw: str | None) -> FeedState:
+        self.problem = None
         if not raw or not raw.strip():
             return FeedState()
         try:
             data: Any = json.loads(raw)
         except json.JSONDecodeError:
             data = None
+        if isinstance(data, list):
+            # An older version's bare JSON array of keys.
+            return FeedState(settled=_unique(data))
         if not isinstance(data, dict):
             # The legacy format: comma-separated manifest keys.
             return FeedState(settled=_unique(part.strip() for part in raw.split(",")))
         if data.get("v") != CURSOR_VERSION or not isinstance(data.get("processed_keys"), list):
-            raise CursorError(
-                f"sensor cursor has version {data.get('v')!r}, this code reads version "
-                f"{CURSOR_VERSION}: reset the sensor's cursor in the UI to start over"
+            self.problem = (
+                f"the sensor cursor has version {data.get('v')!r}, this code reads version "
+                f"{CURSOR_VERSION}: starting from an empty cursor (the ledger and run storage "
+                "keep every manifest from being launched twice)"
             )
-        return FeedState.from_json(
-            {
-                "settled": _unique(data["processed_keys"]),
-                "pending": data.get("pending") or {},
-                "watermark": data.get("watermark"),
-            }
-        )
+            return FeedState()
+        try:
+            return FeedState.from_json(
+                {
+                    "settled": _unique(data["processed_keys"]),
+                    "pending": data.get("pending") or {},
+                    "watermark": data.get("watermark"),
+                }
+            )
+        except CursorError as exc:
+            self.problem = f"{exc}: starting from an empty cursor"
+            return FeedState()
 
     def encode(self, state: FeedState) -> str:
         fields = state.to_json()

@@ -109,24 +109,37 @@ class Routing:
         return f"intent: {intent!r} is not routed to any lane; routed intents: {self.intents}"
 
 
+def _router_names(environ: Mapping[str, str] | None) -> tuple[str, set[str]]:
+    raw = (os.environ if environ is None else environ).get(ROUTER_ENV_VAR, "")
+    return raw, {part.strip().lower() for part in raw.split(",") if part.strip()}
+
+
 def router_enabled_lanes(
     known: Sequence[str], environ: Mapping[str, str] | None = None
 ) -> frozenset[str]:
     """Lanes ``MANIFEST_ROUTER_ENABLED_LANES`` enables (comma-separated; unset: ``ingest``).
 
-    A name that is not a lane is an error rather than a silently disabled lane.
+    Names that are not lanes are ignored (``router_config_problem`` names them), so a typo
+    never stops routing; with no valid name left, the default applies.
     """
-    raw = (os.environ if environ is None else environ).get(ROUTER_ENV_VAR, "")
-    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    if not names:
-        return DEFAULT_ROUTER_LANES
+    _, names = _router_names(environ)
+    valid = names & set(known)
+    return frozenset(valid) if valid else DEFAULT_ROUTER_LANES
+
+
+def router_config_problem(
+    known: Sequence[str], environ: Mapping[str, str] | None = None
+) -> str | None:
+    """What is wrong with ``MANIFEST_ROUTER_ENABLED_LANES``, naming the bad values, or ``None``."""
+    raw, names = _router_names(environ)
     unknown = sorted(names - set(known))
-    if unknown:
-        raise RouterConfigError(
-            f"{ROUTER_ENV_VAR}={raw!r} names unknown lane(s) {unknown}: use a comma-separated "
-            f"list of {sorted(known)}, or unset it for 'ingest' only"
-        )
-    return frozenset(names)
+    if not unknown:
+        return None
+    return (
+        f"{ROUTER_ENV_VAR}={raw!r} names unknown lane(s) {unknown}, ignored (enabled lanes: "
+        f"{sorted(router_enabled_lanes(known, environ))}): use a comma-separated list of "
+        f"{sorted(known)}, or unset it for 'ingest' only"
+    )
 
 
 def lane_disabled_reason(

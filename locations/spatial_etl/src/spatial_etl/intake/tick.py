@@ -10,23 +10,92 @@ Exactly once per manifest, by two keys that agree:
 
 A claim whose run was never created (the tick failed after claiming) is launched again from
 the ledger by the next tick (``orphaned_claims``), so nothing is lost either. Listing and
-the cursor are ``object_feed``'s: a drained, one-shot feed of ``manifests/``.
+the cursor are ``object_feed``'s: a drained, one-shot feed of ``manifests/``, seen through
+``LedgerFilter`` so that manifests the ledger has already recorded (left behind when
+archiving failed) never take a new manifest's place in a tick.
+
+No manifest stops a lane: an outage of the ledger or the store fails the tick (the next one
+starts again), any other error on one manifest is recorded as that manifest's failure,
+archived and alerted, and the tick goes on. Work per tick is bounded: ``batch_size`` new
+manifests, ``MAX_LISTED`` listed keys, ``FILES_CHECKED`` file checks per manifest (the run
+checks every file), ``ARCHIVE_RETRIES`` archive retries.
 """
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import dagster as dg
 
-from object_feed import FeedPolicy, ObjectFeed, ObjectInfo, S3Lister
+from object_feed import FeedPolicy, ObjectFeed, ObjectInfo, ObjectLister, S3Lister
+from platform_alerting import Alert
 from spatial_etl.intake.cursor import MAX_CURSOR_KEYS, ProcessedKeysCodec
-from spatial_etl.intake.lanes import Lane, Routing, lane_disabled_reason
-from spatial_manifest import Manifest, ManifestError, load_document, validate_manifest
+from spatial_etl.intake.lanes import Lane, Routing, lane_disabled_reason, router_config_problem
+from spatial_manifest import (
+    Manifest,
+    ManifestError,
+    check_size,
+    load_document,
+    validate_manifest,
+)
 from spatial_platform.ledger import LedgerStatus, ManifestRecord
 from spatial_platform.minio_resource import MANIFEST_PREFIX, MinIOResource, archive_key_for
 from spatial_platform.mongodb_resource import MongoDBResource
+
+FILES_CHECKED = 16
+"""Files of one manifest validated and looked up in the tick (evenly spread); the run
+validates and checks them all."""
+MAX_LISTED = 20_000
+"""Keys of ``manifests/`` listed per tick."""
+ARCHIVE_RETRIES = 50
+"""Recorded manifests still in ``manifests/`` whose archiving one tick retries."""
+STORED_DOCUMENT_BYTES = 1024 * 1024
+"""Largest invalid document kept in its failure record (bigger ones keep their key only)."""
+LEDGER_PAGE = 500
+"""Listed keys looked up in the ledger per query."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """An error of the ledger or the store as a whole (the next tick retries everything),
+    as opposed to an error about one manifest."""
+    from minio.error import ServerError
+    from pymongo.errors import ConnectionFailure
+    from urllib3.exceptions import HTTPError
+
+    return isinstance(
+        exc, ConnectionError | TimeoutError | ConnectionFailure | HTTPError | ServerError
+    )
+
+
+@dataclass
+class LedgerFilter:
+    """The listing of ``manifests/`` without the keys the ledger already records.
+
+    Those are processed manifests whose archiving failed: they are set aside in
+    ``recorded`` (with the lane that recorded them) for ``LaneTick`` to archive, so however
+    many lie before a new manifest, the feed sees the new one in this tick. One ledger query
+    per ``LEDGER_PAGE`` keys, at most ``MAX_LISTED`` keys per tick.
+    """
+
+    inner: ObjectLister
+    mongodb: MongoDBResource
+    recorded: dict[str, str | None] = field(default_factory=dict)
+    truncated: bool = False
+
+    def list_after(self, prefix: str, start_after: str | None) -> Iterator[ObjectInfo]:
+        listing = self.inner.list_after(prefix, start_after)
+        listed = 0
+        while page := list(islice(listing, LEDGER_PAGE)):
+            listed += len(page)
+            known = self.mongodb.recorded_manifest_keys(obj.key for obj in page)
+            self.recorded.update(known)
+            yield from (obj for obj in page if obj.key not in known)
+            if listed >= MAX_LISTED:
+                self.truncated = True
+                return
+
 
 DATASET_PARTITIONS = "dataset_id"
 """Name of the dynamic partitions definition the lane assets are partitioned by."""
@@ -106,13 +175,16 @@ class LaneTick:
     mongodb: MongoDBResource
     log: Any
     existing_run_keys: Callable[[list[str]], set[str]]
+    alert: Callable[[Alert], None]
     environ: Mapping[str, str] | None = None
     batch_size: int = 50
+    codec: ProcessedKeysCodec = field(default_factory=ProcessedKeysCodec)
+    archive_failures: dict[str, str] = field(default_factory=dict)
 
-    def feed(self) -> ObjectFeed:
+    def feed(self, lister: ObjectLister) -> ObjectFeed:
         """The landing bucket's ``manifests/``: drained (manifests move to archive/), one-shot."""
         return ObjectFeed(
-            S3Lister(self.minio.get_client(), self.minio.landing_bucket),
+            lister,
             prefix=MANIFEST_PREFIX,
             policy=FeedPolicy(
                 max_attempts=1,
@@ -121,13 +193,14 @@ class LaneTick:
                 max_new_per_tick=self.batch_size,
                 max_settled_keys=MAX_CURSOR_KEYS,
             ),
-            codec=ProcessedKeysCodec(),
+            codec=self.codec,
         )
 
     def evaluate(self, context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        disabled = lane_disabled_reason(
-            self.lane, [lane.name for lane in self.routing.lanes], self.environ
-        )
+        known = [lane.name for lane in self.routing.lanes]
+        if self.lane.traffic_controlled and (problem := router_config_problem(known, self.environ)):
+            self.report_once(problem)
+        disabled = lane_disabled_reason(self.lane, known, self.environ)
         outcome = TickOutcome()
         orphans = []
         if disabled is None:
@@ -136,9 +209,19 @@ class LaneTick:
                     f"Manifest {record.manifest_key!r} (batch_id: {record.batch_id}) was "
                     "claimed but its run was never created: requesting it again"
                 )
-                manifest = validate_manifest(
-                    record.manifest, record.manifest_key, self.minio.landing_bucket
-                )
+                try:
+                    manifest = validate_manifest(
+                        record.document(),
+                        record.manifest_key,
+                        self.minio.landing_bucket,
+                        files_sample=FILES_CHECKED,
+                    )
+                except ManifestError as exc:
+                    # A claim no run can take (recorded by an older version): fail it alone.
+                    self.mongodb.update_manifest_status(
+                        record.batch_id, LedgerStatus.FAILURE, error_message=exc.reason
+                    )
+                    continue
                 orphans.append(outcome.launch(self.lane, manifest, record.manifest_key))
         failures: list[Exception] = []
 
@@ -146,20 +229,41 @@ class LaneTick:
             if failures:
                 raise RuntimeError("an earlier manifest of this tick failed")
             try:
-                return self.handle(obj.key, disabled, outcome)
+                return self.handle(obj, disabled, outcome)
             except Exception as exc:
-                failures.append(exc)
-                raise
+                if is_outage(exc):
+                    failures.append(exc)
+                    raise
+                try:
+                    self.contain(obj, exc, outcome)
+                except Exception as record_error:
+                    failures.append(record_error)
+                    raise
+                return None
 
-        plan = self.feed().plan(context, build_request)
+        listing = LedgerFilter(
+            S3Lister(self.minio.get_client(), self.minio.landing_bucket), self.mongodb
+        )
+        plan = self.feed(listing).plan(context, build_request)
         if failures:
             # An outage (ledger, store) is a tick error: the cursor is not written, and the
             # next tick starts again from the same manifests.
             raise failures[0]
-        # Manifests the feed recognised from their runs (the cursor had forgotten them): still
-        # in the landing zone because archiving failed before, so archive them now.
+        if self.codec.problem:
+            self.log.warning(f"{self.lane.sensor}: {self.codec.problem}")
+        if listing.truncated:
+            self.log.warning(
+                f"more than {MAX_LISTED} keys under {MANIFEST_PREFIX}: the rest waits for the "
+                "next ticks; check that manifests are being archived"
+            )
+        # Manifests the feed recognised from their runs, and recorded ones the listing set
+        # aside: still in the landing zone because archiving failed before, so retry it.
+        leftovers = [key for key, lane in listing.recorded.items() if lane == self.lane.name]
         for key in [item.key for item in plan.settled if item.run_id] + plan.in_flight:
             self.archive(key)
+        for key in leftovers[:ARCHIVE_RETRIES]:
+            self.archive(key)
+        self.report_archive_failures(len(leftovers))
         run_requests = [*orphans, *plan.run_requests]
         if not run_requests and not plan.settled:
             return dg.SensorResult(skip_reason="No new manifests found", cursor=plan.cursor)
@@ -179,32 +283,41 @@ class LaneTick:
 
         One ledger query and one run-storage query, whatever the number of claims in flight.
         """
-        claims = [
-            record
-            for record in self.mongodb.find_manifests(LedgerStatus.RUNNING)
-            if record.lane == self.lane.name and record.dagster_run_id is None
-        ]
+        claims = self.mongodb.claims_without_run(self.lane.name)
         if not claims:
             return []
-        launched = self.existing_run_keys([run_key(self.lane, c.batch_id) for c in claims])
-        return [c for c in claims if run_key(self.lane, c.batch_id) not in launched]
+        launched = self.existing_run_keys([run_key(self.lane, batch) for batch in claims])
+        orphans = [
+            self.mongodb.get_manifest(b) for b in claims if run_key(self.lane, b) not in launched
+        ]
+        return [record for record in orphans if record is not None]
 
     # -- one manifest ---------------------------------------------------------------------
 
-    def handle(self, key: str, disabled: str | None, outcome: TickOutcome) -> dg.RunRequest | None:
+    def handle(
+        self, obj: ObjectInfo, disabled: str | None, outcome: TickOutcome
+    ) -> dg.RunRequest | None:
+        key = obj.key
         if not key.endswith(".json"):
             return None
-        raw = self.read(key)
-        if raw is None:
-            self.log.info(f"Manifest {key!r} is gone (archived by its lane): nothing to do")
-            return None
         document: Any = None
+        raw = b""
         try:
+            check_size(obj.size, key)
+            read = self.read(key)
+            if read is None:
+                self.log.info(f"Manifest {key!r} is gone (archived by its lane): nothing to do")
+                return None
+            raw = read
             document = load_document(raw, key)
-            manifest = validate_manifest(document, key, self.minio.landing_bucket)
+            manifest = validate_manifest(
+                document, key, self.minio.landing_bucket, files_sample=FILES_CHECKED
+            )
         except ManifestError as exc:
             if self.lane.quarantine:
-                self.quarantine(key, raw, document, exc.reason, exc.batch_id, outcome)
+                self.quarantine(
+                    key, raw or obj.version.encode(), document, exc.reason, exc.batch_id, outcome
+                )
             else:
                 outcome.elsewhere += 1
             return None
@@ -226,13 +339,13 @@ class LaneTick:
             self.archive(key)
             return None
         if disabled is not None:
-            self.cancel(key, manifest, disabled, outcome)
+            self.cancel(key, manifest, document, disabled, outcome)
             return None
         problem = self.preflight(manifest)
         if problem is not None:
             self.quarantine(key, raw, document, problem, manifest.batch_id, outcome)
             return None
-        return self.claim_and_launch(key, manifest, outcome)
+        return self.claim_and_launch(key, manifest, document, outcome)
 
     def read(self, key: str) -> bytes | None:
         from minio.error import S3Error
@@ -247,6 +360,7 @@ class LaneTick:
     def preflight(self, manifest: Manifest) -> str | None:
         """What would fail the run for sure, found before launching it."""
         if self.lane.check_files_exist:
+            # A long manifest arrives validated by sample (FILES_CHECKED of its files).
             missing = [
                 entry.path
                 for entry in manifest.files
@@ -274,15 +388,16 @@ class LaneTick:
         return None
 
     def claim_and_launch(
-        self, key: str, manifest: Manifest, outcome: TickOutcome
+        self, key: str, manifest: Manifest, document: dict[str, Any], outcome: TickOutcome
     ) -> dg.RunRequest | None:
-        record = ManifestRecord(
+        """Claim the manifest (its whole document: the run validates every file) and launch."""
+        record = ManifestRecord.holding(
+            document,
             batch_id=manifest.batch_id,
             manifest_key=key,
             lane=self.lane.name,
             intent=manifest.intent,
             uploader=manifest.uploader,
-            manifest=manifest.model_dump(mode="json"),
         )
         request = None
         if self.mongodb.claim_manifest(record):
@@ -328,12 +443,13 @@ class LaneTick:
             f"Invalid manifest {key!r}: {reason}. Marking as processed to prevent retry; "
             "fix it and upload it under a new batch_id."
         )
+        kept = isinstance(document, dict) and len(raw) <= STORED_DOCUMENT_BYTES
         fields: dict[str, Any] = {
             "manifest_key": key,
             "lane": self.lane.name,
             "status": LedgerStatus.FAILURE,
             "error_message": reason,
-            "manifest": document if isinstance(document, dict) else {},
+            "manifest": document if kept else {},
         }
         if isinstance(document, dict):
             for name in ("intent", "uploader"):
@@ -354,15 +470,31 @@ class LaneTick:
             )
         outcome.quarantined += 1
         self.archive(key)
+        self.send(
+            Alert(
+                kind="manifest_quarantined",
+                location="spatial_etl",
+                title=f"Manifest quarantined: {key}",
+                details={"Lane": self.lane.name, "Reason": reason[:500]},
+            )
+        )
 
-    def cancel(self, key: str, manifest: Manifest, reason: str, outcome: TickOutcome) -> None:
+    def cancel(
+        self,
+        key: str,
+        manifest: Manifest,
+        document: dict[str, Any],
+        reason: str,
+        outcome: TickOutcome,
+    ) -> None:
         """A disabled lane's manifest: recorded ``canceled``, archived, not launched."""
         self.log.info(
             f"Lane {self.lane.name!r} is disabled for manifest {key!r} (batch_id: "
             f"{manifest.batch_id}): {reason}. Marking as processed (one-shot)."
         )
         self.mongodb.claim_manifest(
-            ManifestRecord(
+            ManifestRecord.holding(
+                document,
                 batch_id=manifest.batch_id,
                 manifest_key=key,
                 status=LedgerStatus.CANCELED,
@@ -370,14 +502,67 @@ class LaneTick:
                 lane=self.lane.name,
                 intent=manifest.intent,
                 uploader=manifest.uploader,
-                manifest=manifest.model_dump(mode="json"),
             )
         )
         outcome.canceled += 1
         self.archive(key)
+
+    def contain(self, obj: ObjectInfo, exc: Exception, outcome: TickOutcome) -> None:
+        """An unforeseen error on one manifest: record it as that manifest's failure,
+        archive and alert it; the tick goes on with the next manifest."""
+        reason = f"could not be processed: {type(exc).__name__}: {exc}"[:2000]
+        self.log.exception(f"Manifest {obj.key!r} {reason}")
+        self.quarantine(obj.key, obj.version.encode(), None, reason, None, outcome)
 
     def archive(self, key: str) -> None:
         try:
             self.minio.move_to_archive(key)
         except Exception as exc:
             self.log.warning(f"Failed to archive manifest {key!r}: {exc}")
+            self.archive_failures[key] = f"{type(exc).__name__}: {exc}"
+
+    def report_archive_failures(self, waiting: int) -> None:
+        """Alert the manifests whose archiving failed for the first time; log the rest."""
+        if not self.archive_failures:
+            return
+        first = [
+            key
+            for key, error in self.archive_failures.items()
+            if self.mongodb.note_archive_failure(key, error)
+        ]
+        self.log.warning(
+            f"{len(self.archive_failures)} manifest(s) could not be archived this tick "
+            f"({waiting} processed manifest(s) of lane {self.lane.name!r} wait in "
+            f"{MANIFEST_PREFIX}); retried on the next ticks, new manifests go on"
+        )
+        if first:
+            key = first[0]
+            self.send(
+                Alert(
+                    kind="manifest_archive_failed",
+                    location="spatial_etl",
+                    title=f"{len(first)} manifest(s) could not be archived, first {key}",
+                    details={
+                        "Lane": self.lane.name,
+                        "Error": self.archive_failures[key][:500],
+                        "Effect": "retried every tick; new manifests are not delayed",
+                    },
+                )
+            )
+
+    def report_once(self, problem: str) -> None:
+        """A configuration problem: one warning and one alert per process and value."""
+        if problem in _REPORTED:
+            return
+        _REPORTED.add(problem)
+        self.log.warning(problem)
+        self.send(Alert(kind="config_ignored", location="spatial_etl", title=problem))
+
+    def send(self, alert: Alert) -> None:
+        try:
+            self.alert(alert)
+        except Exception as exc:
+            self.log.error(f"could not send the alert {alert.title!r}: {exc}")
+
+
+_REPORTED: set[str] = set()

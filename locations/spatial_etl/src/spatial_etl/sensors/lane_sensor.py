@@ -3,6 +3,7 @@ lane, each built from its lane in ``defs/lanes/defs.yaml``."""
 
 import dagster as dg
 
+from platform_alerting import Alert
 from spatial_etl.intake.lanes import Lane, Routing
 from spatial_etl.intake.tick import RUN_KEY_TAG, LaneTick
 from spatial_platform.minio_resource import MinIOResource
@@ -24,6 +25,7 @@ def build_lane_sensor(
     routing: Routing,
     batch_size: int,
     default_status: dg.DefaultSensorStatus,
+    alert_channel: str,
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name=lane.sensor,
@@ -41,6 +43,11 @@ def build_lane_sensor(
             records = context.instance.get_run_records(filters=filters)
             return {r.dagster_run.tags.get(RUN_KEY_TAG, "") for r in records}
 
+        def alert(message: Alert) -> None:
+            from platform_alerting import sink_for_environment
+
+            sink_for_environment(alert_channel).send(message)
+
         tick = LaneTick(
             lane=lane,
             routing=routing,
@@ -48,6 +55,7 @@ def build_lane_sensor(
             mongodb=mongodb,
             log=context.log,
             existing_run_keys=existing_run_keys,
+            alert=alert,
             batch_size=batch_size,
         )
         return tick.evaluate(context)
