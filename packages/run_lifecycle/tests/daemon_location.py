@@ -50,6 +50,9 @@ defs = dg.Definitions(
         *build_run_status_sensors(["hold_job"], INTERVAL, dg.DefaultSensorStatus.RUNNING),
     ],
     resources={
-        "mongodb": MongoDBResource(backend="mongomock", store_path=os.environ["LEDGER_PATH"])
+        "mongodb": MongoDBResource(
+            connection_string=dg.EnvVar("MONGO_CONNECTION_STRING"),
+            database=os.environ["LEDGER_DATABASE"],
+        )
     },
 )

@@ -18,12 +18,14 @@ import dagster as dg
 import psutil
 import pytest
 
+from local_services import ServerProcess
 from run_lifecycle import run_worker
 from spatial_platform.ledger import LedgerStatus, ManifestRecord
 from spatial_platform.mongodb_resource import MongoDBResource
 
 HERE = Path(__file__).parent
 DEADLINE_SECONDS = 300  # the bound: released within 5 minutes
+LEDGER_DATABASE = "dead_worker_ledger"
 T = TypeVar("T")
 
 
@@ -56,12 +58,22 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def daemon(home: Path) -> Iterator[subprocess.Popen]:
+def ledger(mongodb_server: ServerProcess) -> Iterator[MongoDBResource]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MONGO_CONNECTION_STRING", mongodb_server.url)
+        yield MongoDBResource(
+            connection_string=dg.EnvVar("MONGO_CONNECTION_STRING"), database=LEDGER_DATABASE
+        )
+
+
+@pytest.fixture(scope="module")
+def daemon(home: Path, mongodb_server: ServerProcess) -> Iterator[subprocess.Popen]:
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "HOLD_BATCHES": str(home / "batches.json"),
-        "LEDGER_PATH": str(home / "ledger.json"),
+        "MONGO_CONNECTION_STRING": mongodb_server.url,
+        "LEDGER_DATABASE": LEDGER_DATABASE,
     }
     log = (home / "daemon.log").open("w")
     process = subprocess.Popen(
@@ -89,9 +101,8 @@ def daemon(home: Path) -> Iterator[subprocess.Popen]:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_a_killed_lane_run_is_failed_and_its_manifest_released(
-    home: Path, daemon: subprocess.Popen
+    home: Path, daemon: subprocess.Popen, ledger: MongoDBResource
 ) -> None:
-    ledger = MongoDBResource(backend="mongomock", store_path=str(home / "ledger.json"))
     batch = "killed_1"
     assert ledger.claim_manifest(
         ManifestRecord(batch_id=batch, manifest_key=f"manifests/{batch}.json", lane="ingest")
