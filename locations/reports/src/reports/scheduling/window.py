@@ -14,16 +14,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EvaluationCursor:
+    """``catchup_through`` is set while a catch-up is drained over several ticks (the cap on
+    run requests): due times up to it were missed, and the per-report limit applies to them
+    as the tick that found them applied it (and logged what it dropped)."""
+
     recheck_from: dt.datetime
     evaluated_through: dt.datetime
+    catchup_through: dt.datetime | None = None
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "recheck_from": self.recheck_from.isoformat(),
-                "evaluated_through": self.evaluated_through.isoformat(),
-            }
-        )
+        data = {
+            "recheck_from": self.recheck_from.isoformat(),
+            "evaluated_through": self.evaluated_through.isoformat(),
+        }
+        if self.catchup_through is not None:
+            data["catchup_through"] = self.catchup_through.isoformat()
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str | None) -> "EvaluationCursor | None":
@@ -32,9 +38,11 @@ class EvaluationCursor:
             return None
         try:
             data = json.loads(text)
+            catchup = data.get("catchup_through")
             return cls(
                 dt.datetime.fromisoformat(data["recheck_from"]),
                 dt.datetime.fromisoformat(data["evaluated_through"]),
+                dt.datetime.fromisoformat(catchup) if catchup else None,
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -65,7 +73,10 @@ def next_window(
     truncated_from = start if start < floor else None
     start = max(start, floor)
     catchup = None
-    if cursor is not None and cursor.evaluated_through < now - lookback:
+    if cursor is not None and cursor.catchup_through is not None:
+        if max(cursor.evaluated_through, start) < cursor.catchup_through:
+            catchup = (max(cursor.evaluated_through, start), cursor.catchup_through)
+    elif cursor is not None and cursor.evaluated_through < now - lookback:
         catchup = (max(cursor.evaluated_through, start), now - lookback)
     return Window(start=start, end=now, catchup=catchup, truncated_from=truncated_from)
 
@@ -75,3 +86,16 @@ def advance(cursor: EvaluationCursor | None, window: Window) -> EvaluationCursor
     previous_end = cursor.evaluated_through if cursor else window.start
     through = max(window.end, previous_end)
     return EvaluationCursor(recheck_from=min(previous_end, window.end), evaluated_through=through)
+
+
+def defer(window: Window, oldest_unrequested: dt.datetime) -> EvaluationCursor:
+    """The cursor after a tick that hit its cap on run requests: the next tick starts just
+    before the oldest due time not requested yet, and the missed part of this window stays
+    missed up to the same end, so the per-report limit keeps and drops exactly what it did
+    now (keeping the latest N of a range is stable when only its start moves later). Run
+    keys keep the due times already requested from being requested twice."""
+    resume = oldest_unrequested - dt.timedelta(microseconds=1)
+    catchup_through = window.catchup[1] if window.catchup and resume < window.catchup[1] else None
+    return EvaluationCursor(
+        recheck_from=resume, evaluated_through=resume, catchup_through=catchup_through
+    )
