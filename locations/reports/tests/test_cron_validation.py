@@ -103,11 +103,7 @@ def test_catch_up_keeps_the_latest_missed_due_times_per_report() -> None:
     every_ten = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 1)
     assert every_ten == ["09:40", "09:50", "10:00"]  # the two latest missed, and the current
     (dropped,) = [d for d in result.dropped if d.report_id == 1]  # one summary per report
-    assert (dropped.count, dropped.first, dropped.last) == (
-        9,
-        at("2024-01-01T08:10:00"),
-        at("2024-01-01T09:30:00"),
-    )
+    assert (dropped.first, dropped.last) == (at("2024-01-01T08:10:00"), at("2024-01-01T09:30:00"))
     hourly = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 2)
     assert hourly == ["09:00", "10:00"]
 

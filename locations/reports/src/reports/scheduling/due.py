@@ -5,10 +5,9 @@ approaches. Cron expressions are read in UTC. A due time ``T`` of report ``R`` i
 key ``R:T`` (``T`` in ISO 8601), the same whichever approach requests it.
 """
 
-import bisect
 import copy
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -60,10 +59,7 @@ def due_times(expression: str, start: dt.datetime, end: dt.datetime) -> list[dt.
     """Fire times ``T`` of ``expression`` with ``start < T <= end`` (UTC, oldest first)."""
     if end <= start:
         return []
-    parsed = _parsed(expression.strip())
-    if isinstance(parsed, str):
-        raise ValueError(parsed)
-    it = copy.copy(parsed)  # shares the parsed fields, not the position
+    it = copy.copy(_checked(expression))  # shares the parsed fields, not the position
     it.set_current(start.astimezone(dt.UTC), force=True)
     times = []
     while True:
@@ -125,14 +121,13 @@ class DroppedDueTimes:
 
     report_id: int
     name: str
-    count: int
     first: dt.datetime
     last: dt.datetime
 
     @property
     def message(self) -> str:
         return (
-            f"Report {self.report_id} ({self.name}): {self.count} missed due times from "
+            f"Report {self.report_id} ({self.name}): its missed due times from "
             f"{self.first.isoformat()} to {self.last.isoformat()} are beyond the per-report "
             "catch-up limit (max_catchup_runs_per_report) and are not run"
         )
@@ -173,8 +168,7 @@ def evaluate_due(
     ``invalid``; the others go on.
     """
     evaluation = DueEvaluation(start=start, end=end)
-    times_by_cron: dict[str, Sequence[dt.datetime]] = {}
-    drop_by_cron: dict[str, range] = {}
+    by_cron: dict[str, CronWindow] = {}
     for report in reports:
         try:
             expression = report.cron.strip()
@@ -183,10 +177,11 @@ def evaluate_due(
                     InvalidCron(report.report_id, report.name, reason, expression)
                 )
                 continue
-            times = times_by_cron.get(expression)
-            if times is None:
-                times = times_by_cron[expression] = due_times(expression, start, end)
-                drop_by_cron[expression] = _dropped(times, catchup, max_catchup_per_report)
+            window = by_cron.get(expression)
+            if window is None:
+                window = by_cron[expression] = cron_window(
+                    expression, start, end, catchup, max_catchup_per_report
+                )
         except Exception as exc:  # one report's failure must not stop the others
             evaluation.invalid.append(
                 InvalidCron(
@@ -198,26 +193,75 @@ def evaluate_due(
                 )
             )
             continue
-        if not times:
-            continue
-        dropped = drop_by_cron[expression]
-        if dropped:
-            evaluation.dropped.append(
-                DroppedDueTimes(
-                    report.report_id,
-                    report.name,
-                    len(dropped),
-                    times[dropped.start],
-                    times[dropped.stop - 1],
-                )
-            )
+        if window.dropped is not None:
+            first, last = window.dropped
+            evaluation.dropped.append(DroppedDueTimes(report.report_id, report.name, first, last))
         evaluation.due.extend(
-            DueRun(report.report_id, report.name, expression, when)
-            for index, when in enumerate(times)
-            if index not in dropped
+            DueRun(report.report_id, report.name, expression, when) for when in window.times
         )
     evaluation.due.sort(key=_oldest_first)
     return evaluation
+
+
+@dataclass(frozen=True)
+class CronWindow:
+    """The due times of one cron in a window (oldest first) and the missed ones dropped."""
+
+    times: list[dt.datetime]
+    dropped: tuple[dt.datetime, dt.datetime] | None  # first and last dropped
+
+
+def cron_window(
+    expression: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    catchup: tuple[dt.datetime, dt.datetime] | None,
+    keep: int,
+) -> CronWindow:
+    """Due times in ``(start, end]``; inside ``catchup`` only the latest ``keep``.
+
+    The missed part is walked backwards from its end, ``keep + 1`` fire times at most, so a
+    day-long catch-up costs a few cron steps per expression instead of one per fire time
+    (croniter takes about a millisecond per step).
+    """
+    if catchup is None:
+        return CronWindow(due_times(expression, start, end), None)
+    after, before = catchup
+    latest = _latest(expression, after, before, max(keep, 0) + 1)
+    kept = sorted(latest[: max(keep, 0)])
+    dropped = None
+    if len(latest) > max(keep, 0):
+        dropped = (_first_after(expression, after), latest[-1])
+    times = due_times(expression, start, after) + kept + due_times(expression, before, end)
+    return CronWindow(times, dropped)
+
+
+def _first_after(expression: str, after: dt.datetime) -> dt.datetime:
+    it = copy.copy(_checked(expression))
+    it.set_current(after.astimezone(dt.UTC), force=True)
+    return it.get_next(dt.datetime)
+
+
+def _checked(expression: str) -> croniter:
+    parsed = _parsed(expression.strip())
+    if isinstance(parsed, str):
+        raise ValueError(parsed)
+    return parsed
+
+
+def _latest(
+    expression: str, after: dt.datetime, before: dt.datetime, count: int
+) -> list[dt.datetime]:
+    """Up to ``count`` fire times ``T`` with ``after < T <= before``, newest first."""
+    it = copy.copy(_checked(expression))
+    it.set_current((before + dt.timedelta(microseconds=1)).astimezone(dt.UTC), force=True)
+    times: list[dt.datetime] = []
+    while len(times) < count:
+        previous: dt.datetime = it.get_prev(dt.datetime)
+        if previous <= after:
+            break
+        times.append(previous)
+    return times
 
 
 def _cron_text(report: Schedulable) -> str:
@@ -230,14 +274,3 @@ def _cron_text(report: Schedulable) -> str:
 
 def _oldest_first(run: DueRun) -> tuple[dt.datetime, int]:
     return run.due_at, run.report_id
-
-
-def _dropped(
-    times: Sequence[dt.datetime], catchup: tuple[dt.datetime, dt.datetime] | None, keep: int
-) -> range:
-    """Indices of the missed due times beyond the latest ``keep`` of them."""
-    if catchup is None:
-        return range(0)
-    first = bisect.bisect_right(times, catchup[0])
-    last = bisect.bisect_right(times, catchup[1])
-    return range(first, max(first, last - max(keep, 0)))
