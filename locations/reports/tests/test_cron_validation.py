@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from reports.scheduling.due import cron_error, due_times, evaluate_due, run_key
-from reports.scheduling.window import EvaluationCursor, advance, next_window
+from reports.scheduling.window import EvaluationCursor, advance, defer, next_window
 
 UTC = dt.UTC
 
@@ -147,3 +147,19 @@ def test_the_cursor_survives_a_round_trip_and_garbage_reads_as_none() -> None:
     assert EvaluationCursor.from_json(cursor.to_json()) == cursor
     assert EvaluationCursor.from_json("not json") is None
     assert EvaluationCursor.from_json(None) is None
+
+
+def test_a_carried_catch_up_keeps_its_missed_range_and_a_new_outage_extends_it() -> None:
+    minute, day = dt.timedelta(minutes=1), dt.timedelta(days=1)
+    cursor = EvaluationCursor(at("2024-01-01T07:59:00"), at("2024-01-01T08:00:00"))
+    window = next_window(cursor, at("2024-01-01T10:00:00"), minute, day)
+    assert window.catchup == (at("2024-01-01T08:00:00"), at("2024-01-01T09:59:00"))
+    carried = defer(window, at("2024-01-01T08:30:00"))  # the cap stopped before 08:30
+    following = next_window(carried, at("2024-01-01T10:01:00"), minute, day)
+    assert following.start < at("2024-01-01T08:30:00") < following.catchup[1]  # type: ignore[index]
+    assert following.catchup[1] == at("2024-01-01T09:59:00")  # type: ignore[index]
+    after_outage = next_window(carried, at("2024-01-01T12:00:00"), minute, day)
+    assert after_outage.catchup[1] == at("2024-01-01T11:59:00")  # type: ignore[index]
+    drained = advance(carried, following)
+    assert drained.recheck_from < at("2024-01-01T08:30:00")  # rechecks what it requested
+    assert drained.carried_from is None and drained.evaluated_through == following.end

@@ -139,7 +139,7 @@ def evaluate_tick(
     )
     ensure_partitions(instance, (due.partition_key for due in fresh))
     # While a catch-up is drained, its drops were logged by the tick that found it.
-    reported_through = cursor.catchup_through if cursor else None
+    reported_through = cursor.catchup_through if cursor and cursor.carried_from else None
     if deferred:
         following = defer(window, deferred[0].due_at)
     else:
