@@ -7,10 +7,15 @@
    run-key lookup in a SQLite run storage, partitions, cursor), first on an empty instance
    and then again once its runs exist. Baseline: one croniter walk per report, no grouping,
    no storage. Reported as a ratio to the 100-report tick (target: 10,000 under 2 s).
-3. Definitions load in the ``pipeline`` approach (one job per report) with 1,000 reports
+3. Catch-up after a 25 h outage at ``--outage-reports`` reports: the tick after the outage
+   against the steady tick of the same catalogue, in the same run (target: within 2x), with
+   the run requests of each (never more than the cap, ``max_run_requests_per_tick``) and the
+   log lines it writes; then the next tick, which takes the due times the cap carried.
+4. Definitions load in the ``pipeline`` approach (one job per report) with 1,000 reports
    against the empty catalogue, each in a fresh process (target: at most 2x)::
 
-    uv run python bench/reports_tick.py [--sizes 100 1000 10000] [--load-reports 1000]
+    uv run python bench/reports_tick.py [--sizes 100 1000 10000] [--outage-reports 10000]
+        [--load-reports 1000] [--only discovery ticks outage load]
 """
 
 import argparse
@@ -40,9 +45,46 @@ from reports.sensors.discovery import discover_catalogue
 from reports.testing import catalogue_of
 
 NOW = dt.datetime(2026, 1, 5, 10, 0, 30, tzinfo=dt.UTC)  # a Monday, just after 10:00
+# The ticks section measures evaluation at scale, every due run requested in one tick.
+UNCAPPED = CatchupLimits(max_run_requests_per_tick=10**9)
 QUIET = logging.getLogger("reports-bench")
 QUIET.addHandler(logging.NullHandler())
 QUIET.propagate = False
+
+
+class CountingHandler(logging.Handler):
+    """Formats every record, as a real handler would, and counts them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.format(record)
+        self.lines += 1
+
+
+def counting_logger() -> tuple[logging.Logger, CountingHandler]:
+    handler = CountingHandler()
+    logger = logging.getLogger(f"reports-bench-{id(handler)}")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    return logger, handler
+
+
+def create_runs(instance: dg.DagsterInstance, requests: list[dg.RunRequest]) -> None:
+    """What the daemon does: one run per request, run key and partition as tags."""
+    for request in requests:
+        create_run_for_test(
+            instance,
+            job_name="process_report_job",
+            tags={
+                **request.tags,
+                "dagster/run_key": str(request.run_key),
+                "dagster/partition": str(request.partition_key),
+            },
+        )
 
 
 def crons(n: int, seed: int = 7) -> list[str]:
@@ -140,20 +182,11 @@ def bench_ticks(sizes: list[int], repeat: int) -> None:
             with dg.instance_for_test() as instance:
                 started = time.perf_counter()
                 outcome = evaluate_tick(
-                    instance, reports, NOW, dt.timedelta(seconds=60), CatchupLimits(), QUIET
+                    instance, reports, NOW, dt.timedelta(seconds=60), UNCAPPED, QUIET
                 )
                 firsts.append(time.perf_counter() - started)
                 requested = len(outcome.requests)
-                for request in outcome.requests:  # what the daemon does: one run per request
-                    create_run_for_test(
-                        instance,
-                        job_name="process_report_job",
-                        tags={
-                            **request.tags,
-                            "dagster/run_key": str(request.run_key),
-                            "dagster/partition": str(request.partition_key),
-                        },
-                    )
+                create_runs(instance, outcome.requests)
                 started = time.perf_counter()
                 again = evaluate_tick(
                     instance,
@@ -170,6 +203,58 @@ def bench_ticks(sizes: list[int], repeat: int) -> None:
         print(
             f"  {n:>6} reports ({requested:>5} due)  {first:7.3f}s  {steady:7.3f}s  {base:7.3f}s"
             f"                  {first / first_100:6.1f}x"
+        )
+
+
+def bench_outage(n: int, repeat: int) -> None:
+    """The tick after a 25 h outage against the steady tick, same catalogue, same instance."""
+    reports = catalogue_of(
+        *((i, f"report {i}", c) for i, c in enumerate(crons(n), start=1))
+    ).reports
+    limits = CatchupLimits()
+    setup = UNCAPPED  # the state before the outage: every due run requested
+    minute = dt.timedelta(seconds=60)
+    before = NOW - dt.timedelta(hours=25)
+    steadies, outages, carried = [], [], []
+    lines = {"steady": 0, "outage": 0, "carry": 0}
+    requests = {"steady": 0, "outage": 0, "carry": 0}
+    for _ in range(repeat):
+        with dg.instance_for_test() as instance:
+            first = evaluate_tick(instance, reports, before, minute, setup, QUIET)
+            create_runs(instance, first.requests)
+            logger, handler = counting_logger()
+            started = time.perf_counter()
+            steady = evaluate_tick(instance, reports, before + minute, minute, limits, logger)
+            steadies.append(time.perf_counter() - started)
+            lines["steady"], requests["steady"] = handler.lines, len(steady.requests)
+            create_runs(instance, steady.requests)
+            logger, handler = counting_logger()
+            started = time.perf_counter()
+            outage = evaluate_tick(instance, reports, NOW, minute, limits, logger)
+            outages.append(time.perf_counter() - started)
+            lines["outage"], requests["outage"] = handler.lines, len(outage.requests)
+            assert len(outage.requests) <= limits.max_run_requests_per_tick
+            create_runs(instance, outage.requests)
+            logger, handler = counting_logger()
+            started = time.perf_counter()
+            carry = evaluate_tick(instance, reports, NOW + minute, minute, limits, logger)
+            carried.append(time.perf_counter() - started)
+            lines["carry"], requests["carry"] = handler.lines, len(carry.requests)
+            assert len(carry.requests) <= limits.max_run_requests_per_tick
+            keys = {str(r.run_key) for r in outage.requests}
+            assert not keys & {str(r.run_key) for r in carry.requests}  # exactly once
+    steady_s, outage_s, carry_s = min(steadies), min(outages), min(carried)
+    cap = limits.max_run_requests_per_tick
+    print(f"catch-up after a 25 h outage, {n} reports (cap {cap} run requests per tick)")
+    print("                                  seconds   run requests   log lines   vs steady")
+    for label, seconds, key in [
+        ("steady tick (60 s after the last)", steady_s, "steady"),
+        ("first tick after the outage", outage_s, "outage"),
+        ("next tick (carried due times)", carry_s, "carry"),
+    ]:
+        print(
+            f"  {label:<32} {seconds:7.3f}   {requests[key]:>12}   {lines[key]:>9}"
+            f"   {seconds / steady_s:6.2f}x"
         )
 
 
@@ -221,12 +306,24 @@ def bench_load(reports: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--outage-reports", type=int, default=10000)
     parser.add_argument("--load-reports", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["discovery", "ticks", "outage", "load"],
+        choices=["discovery", "ticks", "outage", "load"],
+    )
     args = parser.parse_args()
-    bench_discovery(args.sizes, args.repeat)
-    bench_ticks(args.sizes, args.repeat)
-    bench_load(args.load_reports, args.repeat)
+    if "discovery" in args.only:
+        bench_discovery(args.sizes, args.repeat)
+    if "ticks" in args.only:
+        bench_ticks(args.sizes, args.repeat)
+    if "outage" in args.only:
+        bench_outage(args.outage_reports, args.repeat)
+    if "load" in args.only:
+        bench_load(args.load_reports, args.repeat)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@
 # - refresh (PREPARE_DEFS_STATE=true): `dg utils refresh-defs-state` for the location's
 #   LOCAL_FILESYSTEM components, offline (estore: its dbt manifest, parsed from the dbt project
 #   in the package). dg is installed into <venv> at the version uv.lock holds.
-# - always: the state folder is created, so that a location whose state is written at run
-#   time (reports: the catalogue, written by discovery's first tick, empty until then) loads
-#   and can write it once the folder is given to the user the image runs as.
+# - always: the state folder is created, so that a location whose LOCAL_FILESYSTEM state is
+#   written at run time loads and can write it once the folder is given to the user the image
+#   runs as (reports keeps its catalogue in the instance's defs_state_storage instead).
 # Prints the state folder (its only output on stdout).
 set -euo pipefail
 venv=$1 location=$2 refresh=${3:-false}

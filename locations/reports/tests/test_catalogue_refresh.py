@@ -1,13 +1,23 @@
 """Discovery against the Django simulator: reports added, removed and rescheduled, each with
 its message; malformed entries reported; an API outage keeps the last catalogue."""
 
+import datetime as dt
+from typing import Any
+
 import dagster as dg
 import pytest
 from pytest_httpserver import HTTPServer
 
+from report_simulators import sample_catalogue
 from reports.catalogue_state import CatalogueState
 from reports.resources import DjangoApiResource
 from reports.sensors.discovery import DiscoveryFailed, build_discovery_sensor
+from reports.testing import ManualClock
+
+
+def well_formed(entries: list[Any]) -> list[Any]:
+    """The sample catalogue without its malformed entries (no id, a text id, not an object)."""
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("id"), int)]
 
 
 def discover(
@@ -18,7 +28,7 @@ def discover(
 ) -> dg.SensorResult:
     sensor = build_discovery_sensor(
         state,
-        60,
+        0,  # the stored catalogue is always stale: every call lists the API
         dg.DefaultSensorStatus.RUNNING,
         alert=alerts.append if alerts is not None else None,
     )
@@ -61,6 +71,7 @@ def test_changes_are_detected_and_say_what_changed(
     sims,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
+    sims.django.replace_catalogue(well_formed(sample_catalogue()))  # a complete listing
     discover(instance, state, django_api)
     sims.django.put_report(20, name="New weekly", cron="0 7 * * 1", active=True, event_group=1)
     sims.django.remove_report(4)
@@ -137,3 +148,110 @@ def test_discovery_alerts_go_through_the_platform_sink(
     body = request.get_json()
     assert body["kind"] == "reports_discovery" and body["location"] == "reports"
     assert body["title"].startswith("Report discovery failed")
+
+
+def test_a_listing_with_a_malformed_entry_removes_nothing_and_says_what_it_kept(
+    instance: dg.DagsterInstance,
+    state: CatalogueState,
+    django_api: DjangoApiResource,
+    sims,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    discover(instance, state, django_api)  # the sample catalogue holds malformed entries
+    sims.django.remove_report(4)
+    sims.django.put_report(20, name="New weekly", cron="0 7 * * 1", active=True, event_group=1)
+    capfd.readouterr()
+    discover(instance, state, django_api)
+    text = capfd.readouterr().err
+    catalogue = state.read()
+    assert catalogue is not None and 4 in catalogue.by_id and 20 in catalogue.by_id
+    assert {"4", "20"} <= set(instance.get_dynamic_partitions("reports"))
+    assert "Report removed" not in text
+    assert "3 malformed entries" in text
+    assert "1 reports absent from it are kept as last discovered: report 4" in text
+    sims.django.replace_catalogue(well_formed(sims.django.catalogue()))  # fixed in Django
+    discover(instance, state, django_api)
+    catalogue = state.read()
+    assert catalogue is not None and 4 not in catalogue.by_id
+    assert "4" not in instance.get_dynamic_partitions("reports")
+
+
+def test_a_truncated_listing_removes_nothing(
+    instance: dg.DagsterInstance,
+    state: CatalogueState,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_JWT_TOKEN", "t")
+    api = DjangoApiResource(
+        base_url=httpserver.url_for("/").rstrip("/"),
+        jwt_token=dg.EnvVar("DJANGO_JWT_TOKEN"),
+        max_retries=0,
+    )
+    reports = [{"id": i, "name": f"r{i}", "cron": "0 * * * *"} for i in (1, 2, 3)]
+    httpserver.expect_oneshot_request("/api/reports/").respond_with_json(
+        {"data": reports, "next": None, "count": 3}
+    )
+    discover(instance, state, api)
+    httpserver.expect_oneshot_request("/api/reports/").respond_with_json(
+        {"data": reports[:1], "next": None, "count": 3}  # a short page
+    )
+    discover(instance, state, api)
+    catalogue = state.read()
+    assert catalogue is not None and sorted(catalogue.by_id) == [1, 2, 3]
+    assert catalogue.incomplete and "announced 3" in catalogue.incomplete
+    assert sorted(instance.get_dynamic_partitions("reports")) == ["1", "2", "3"]
+
+
+def test_crons_that_cannot_produce_a_due_time_are_rejected_and_alerted_once(
+    instance: dg.DagsterInstance, state: CatalogueState, django_api: DjangoApiResource, sims
+) -> None:
+    entries = well_formed(sample_catalogue())
+    bad = {31: "0 0 31 2 *", 32: "", 33: "@fortnightly", 34: "0 0 32 * *"}
+    entries += [{"id": i, "name": f"bad {i}", "cron": c, "event_group": 1} for i, c in bad.items()]
+    sims.django.replace_catalogue(entries)
+    alerts: list[str] = []
+    discover(instance, state, django_api, alerts)
+    catalogue = state.read()
+    assert catalogue is not None
+    assert all(catalogue.by_id[i].cron_error for i in bad)
+    (alert,) = alerts
+    assert "Report 31 (bad 31) will not be scheduled: its cron '0 0 31 2 *'" in alert
+    assert "never fires" in alert and "fix the cron in the Django admin" in alert
+    assert "Report 32 (bad 32) will not be scheduled: its cron ''" in alert
+    assert "'@fortnightly' is not a known alias" in alert
+    sims.django.put_report(20, name="New weekly", cron="0 7 * * 1", active=True, event_group=1)
+    discover(instance, state, django_api, alerts)  # another change: no repeated alert
+    assert len(alerts) == 1
+    sims.django.put_report(35, name="bad 35", cron="0 0 30 2 *", active=True, event_group=1)
+    discover(instance, state, django_api, alerts)
+    assert len(alerts) == 2 and "Report 35" in alerts[1] and "Report 31" not in alerts[1]
+
+
+def test_discovery_runs_at_once_without_a_catalogue_then_once_per_interval(
+    instance: dg.DagsterInstance, state: CatalogueState, django_api: DjangoApiResource, sims
+) -> None:
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    sensor = build_discovery_sensor(state, 86_400, dg.DefaultSensorStatus.RUNNING, clock=clock)
+    assert sensor.minimum_interval_seconds is not None
+    assert sensor.minimum_interval_seconds <= 60  # a deploy never waits a day
+
+    def tick() -> dg.SensorResult:
+        context = dg.build_sensor_context(instance=instance, resources={"django_api": django_api})
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        return result
+
+    assert state.read() is None
+    tick()  # empty state: discovery at once
+    first = state.read()
+    assert first is not None and len(first.reports) == 11
+    sims.django.put_report(20, name="New weekly", cron="0 7 * * 1", active=True, event_group=1)
+    clock.now += dt.timedelta(hours=1)
+    skipped = tick()
+    assert skipped.skip_reason and "is fresh" in str(skipped.skip_reason.skip_message)
+    assert state.read() == first
+    clock.now += dt.timedelta(days=1)
+    tick()  # stale: listed again
+    again = state.read()
+    assert again is not None and 20 in again.by_id

@@ -104,3 +104,13 @@ def test_log_level_filters_the_json_lines() -> None:
         assert line == '{"event": "invalid_cron", "message": "shown", "report_id": 1}'
     finally:
         set_log_level("DEBUG")
+
+
+def test_an_empty_variable_counts_as_unset() -> None:
+    settings = load_reports_settings(
+        {"FIREANT_API_KEY": "", "CRON_SENSOR_INTERVAL_SECONDS": " "},
+        {"cron_sensor_interval_seconds": 15},
+    )
+    assert settings.fireant_api_key is None
+    assert settings.cron_sensor_interval_seconds == 15
+    assert "FIREANT_API_KEY" in " ".join(settings.missing_production_credentials())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from reports.scheduling.due import cron_error, due_times, evaluate_due, run_key
-from reports.scheduling.window import EvaluationCursor, advance, next_window
+from reports.scheduling.window import EvaluationCursor, advance, defer, next_window
 
 UTC = dt.UTC
 
@@ -23,7 +23,7 @@ class R:
 
 
 @pytest.mark.parametrize(
-    "expression", ["0 * * * *", "*/15 9-17 * * 1-5", "0 0 29 2 *", "30 6 1 * *"]
+    "expression", ["0 * * * *", "*/15 9-17 * * 1-5", "0 0 29 2 *", "30 6 1 * *", "@daily"]
 )
 def test_valid_crons(expression: str) -> None:
     assert cron_error(expression) is None
@@ -37,6 +37,13 @@ def test_valid_crons(expression: str) -> None:
         ("0 0 * * * *", "five fields"),
         ("every day", "five fields"),
         ("0 25 * * *", "not a valid cron"),
+        ("0 0 31 2 *", "never fires"),
+        ("0 0 30 2 *", "never fires"),
+        ("0 0 31 4 *", "never fires"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("@fortnightly", "not a known alias"),
+        ("0 0 32 * *", "not a valid cron"),
     ],
 )
 def test_invalid_crons_say_why(expression: str, reason: str) -> None:
@@ -68,6 +75,22 @@ def test_an_invalid_cron_skips_its_report_only() -> None:
     assert "Report 2 (broken) skipped" in result.invalid[0].message
 
 
+def test_a_report_whose_evaluation_raises_is_skipped_and_the_others_go_on() -> None:
+    class Broken:
+        report_id = 2
+        name = "broken"
+
+        @property
+        def cron(self) -> str:
+            raise RuntimeError("unreadable")
+
+    reports = [R(1, "hourly", "0 * * * *"), Broken(), R(3, "daily 6pm", "0 18 * * *")]
+    result = evaluate_due(reports, at("2024-01-01T17:59:00"), at("2024-01-01T18:00:00"))
+    assert sorted(r.report_id for r in result.due) == [1, 3]
+    (failed,) = result.failed
+    assert failed.report_id == 2 and "raised RuntimeError: unreadable" in failed.message
+
+
 def test_catch_up_keeps_the_latest_missed_due_times_per_report() -> None:
     reports = [R(1, "every 10 min", "*/10 * * * *"), R(2, "hourly", "0 * * * *")]
     result = evaluate_due(
@@ -79,7 +102,8 @@ def test_catch_up_keeps_the_latest_missed_due_times_per_report() -> None:
     )
     every_ten = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 1)
     assert every_ten == ["09:40", "09:50", "10:00"]  # the two latest missed, and the current
-    assert len([r for r in result.dropped if r.report_id == 1]) == 9
+    (dropped,) = [d for d in result.dropped if d.report_id == 1]  # one summary per report
+    assert (dropped.first, dropped.last) == (at("2024-01-01T08:10:00"), at("2024-01-01T09:30:00"))
     hourly = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 2)
     assert hourly == ["09:00", "10:00"]
 
@@ -123,3 +147,19 @@ def test_the_cursor_survives_a_round_trip_and_garbage_reads_as_none() -> None:
     assert EvaluationCursor.from_json(cursor.to_json()) == cursor
     assert EvaluationCursor.from_json("not json") is None
     assert EvaluationCursor.from_json(None) is None
+
+
+def test_a_carried_catch_up_keeps_its_missed_range_and_a_new_outage_extends_it() -> None:
+    minute, day = dt.timedelta(minutes=1), dt.timedelta(days=1)
+    cursor = EvaluationCursor(at("2024-01-01T07:59:00"), at("2024-01-01T08:00:00"))
+    window = next_window(cursor, at("2024-01-01T10:00:00"), minute, day)
+    assert window.catchup == (at("2024-01-01T08:00:00"), at("2024-01-01T09:59:00"))
+    carried = defer(window, at("2024-01-01T08:30:00"))  # the cap stopped before 08:30
+    following = next_window(carried, at("2024-01-01T10:01:00"), minute, day)
+    assert following.start < at("2024-01-01T08:30:00") < following.catchup[1]  # type: ignore[index]
+    assert following.catchup[1] == at("2024-01-01T09:59:00")  # type: ignore[index]
+    after_outage = next_window(carried, at("2024-01-01T12:00:00"), minute, day)
+    assert after_outage.catchup[1] == at("2024-01-01T11:59:00")  # type: ignore[index]
+    drained = advance(carried, following)
+    assert drained.recheck_from < at("2024-01-01T08:30:00")  # rechecks what it requested
+    assert drained.carried_from is None and drained.evaluated_through == following.end

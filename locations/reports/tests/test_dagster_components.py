@@ -12,8 +12,10 @@ from platform_config import SettingsError
 from reports.catalogue_state import write_catalogue
 from reports.components import ReportsOrchestrator
 from reports.definitions import defs
+from reports.resources import DjangoApiResource
 from reports.testing import catalogue_of
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESOURCE_KEYS = {"django_api", "fireant_api", "fabric_storage", "io_manager"}
 ASSETS = {
     "report_data",
@@ -83,15 +85,69 @@ def test_each_approach_brings_its_trigger(
     assert jobs == {"process_report_job", *per_report}
 
 
-def test_the_environment_wins_over_the_yaml(
+def test_the_yaml_approach_is_what_a_reload_picks_up_and_the_ui_says_so(
+    monkeypatch: pytest.MonkeyPatch, catalogue_file: Path
+) -> None:
+    monkeypatch.setenv("SCHEDULING_APPROACH", "schedule")  # read once at code-server start
+    monkeypatch.setenv("SCHEDULE_CRON_EXPRESSION", "*/10 * * * *")
+    # The YAML said `schedule`; it now says `pipeline`, and the location is reloaded.
+    component = ReportsOrchestrator.model_validate({"scheduling_approach": "pipeline"})
+    repository = build(component, catalogue_file).get_repository_def()
+    sensor = repository.get_sensor_def("report_pipeline_sensor")
+    assert "*/10 * * * *" in str(sensor.description)  # other variables still win
+    assert not repository.schedule_defs
+    note = (
+        "Active scheduling approach: pipeline (from scheduling_approach in defs/reports/defs.yaml)"
+    )
+    assert note in str(sensor.description)
+    assert note in str(repository.get_sensor_def("daily_report_discovery_sensor").description)
+
+
+def test_the_environment_chooses_the_approach_when_the_yaml_leaves_it_out(
     monkeypatch: pytest.MonkeyPatch, catalogue_file: Path
 ) -> None:
     monkeypatch.setenv("SCHEDULING_APPROACH", "schedule")
-    monkeypatch.setenv("SCHEDULE_CRON_EXPRESSION", "*/10 * * * *")
-    component = ReportsOrchestrator.model_validate({"scheduling_approach": "pipeline"})
-    repository = build(component, catalogue_file).get_repository_def()
+    repository = build(ReportsOrchestrator.model_validate({}), catalogue_file).get_repository_def()
     schedule = repository.get_schedule_def("unified_report_schedule")
-    assert schedule.cron_schedule == "*/10 * * * *"
+    assert "Active scheduling approach: schedule (from SCHEDULING_APPROACH" in str(
+        schedule.description
+    )
+
+
+def test_the_catalogue_is_instance_state_per_dagster_home() -> None:
+    from reports.catalogue_state import CatalogueState
+    from reports.components.reports_orchestrator import STATE_KEY
+
+    component = ReportsOrchestrator.model_validate({})
+    assert component.defs_state_config.management_type.value == "VERSIONED_STATE_STORAGE"
+    yaml_text = (PROJECT_ROOT / "src/reports/defs/reports/defs.yaml").read_text()
+    assert "management_type: VERSIONED_STATE_STORAGE" in yaml_text
+    state = CatalogueState(STATE_KEY, component.defs_state_config.management_type, PROJECT_ROOT)
+    with dg.instance_for_test() as one, dg.instance_for_test() as other:
+        state.write(catalogue_of((1, "a", "0 * * * *")), one)
+        stored = state.read(one)
+        assert stored is not None and [e.report_id for e in stored.reports] == [1]
+        assert state.read(other) is None  # another DAGSTER_HOME, another catalogue
+        assert any((Path(one.root_directory) / "defs_state").rglob("*"))  # under one's home
+
+
+def test_after_a_deploy_on_an_empty_state_discovery_runs_at_once_and_a_reload_loads_it(
+    django_api: DjangoApiResource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCHEDULING_APPROACH", raising=False)
+    with dg.instance_for_test() as instance:  # a new DAGSTER_HOME: no catalogue at all
+        repository = defs().get_repository_def()
+        assert (repository.metadata or {})["reports/catalogue_size"].value == 0
+        discovery = repository.get_sensor_def("daily_report_discovery_sensor")
+        assert (discovery.minimum_interval_seconds or 0) <= 60  # its first tick comes at once
+        context = dg.build_sensor_context(instance=instance, resources={"django_api": django_api})
+        discovery(context)  # no catalogue: discovery lists the API at once
+        cron_sensor = repository.get_sensor_def("report_cron_sensor")
+        result = cron_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(result, dg.SensorResult)
+        assert "No report catalogue yet" not in str(result.skip_reason)
+        reloaded = defs().get_repository_def()
+        assert (reloaded.metadata or {})["reports/catalogue_size"].value == 11
 
 
 def test_without_state_the_catalogue_is_empty_and_discovery_runs() -> None:

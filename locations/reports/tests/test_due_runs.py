@@ -2,6 +2,7 @@
 refresh and a change of approach."""
 
 import datetime as dt
+from dataclasses import replace
 
 import dagster as dg
 import pytest
@@ -251,3 +252,96 @@ def test_without_a_catalogue_the_triggers_say_how_to_get_one(
     result = sensor(dg.build_sensor_context(instance=instance))
     assert isinstance(result, dg.SensorResult) and result.skip_reason
     assert "daily_report_discovery_sensor" in str(result.skip_reason.skip_message)
+
+
+@pytest.mark.parametrize("approach", ["sensor", "schedule", "pipeline"])
+def test_a_report_whose_cron_never_fires_is_isolated_in_every_approach(
+    approach: str,
+    persistent_instance: dg.DagsterInstance,
+    trigger: TriggerSettings,
+    clock: ManualClock,
+    state: CatalogueState,
+) -> None:
+    # As an earlier discovery stored it: the cron parses, so it was not marked invalid.
+    state.write(
+        catalogue_of((1, "hourly", "0 * * * *"), (2, "31 February", "0 0 31 2 *")),
+    )
+    alerts: list[str] = []
+    trigger = replace(trigger, alert=alerts.append)
+    clock.set("2024-01-01T10:00:10")
+    if approach == "sensor":
+        requests = sensor_tick(persistent_instance, trigger)
+    elif approach == "schedule":
+        requests = schedule_tick(persistent_instance, trigger, "2024-01-01T10:00:00")
+    else:
+        requests, _ = pipeline_tick(persistent_instance, trigger, loaded=[1, 2])
+    assert keys(requests) == ["1:2024-01-01T10:00:00+00:00"]
+
+
+def test_a_report_whose_evaluation_raises_is_logged_alerted_and_skipped(
+    instance: dg.DagsterInstance,
+    trigger: TriggerSettings,
+    clock: ManualClock,
+    state: CatalogueState,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from reports.scheduling import due
+
+    state.write(catalogue_of((1, "hourly", "0 * * * *"), (2, "daily", "0 10 * * *")))
+    real = due.due_times
+
+    def failing(expression: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+        if expression == "0 10 * * *":
+            raise RuntimeError("croniter gave up")
+        return real(expression, start, end)
+
+    monkeypatch.setattr(due, "due_times", failing)
+    alerts: list[str] = []
+    trigger = replace(trigger, alert=alerts.append)
+    clock.set("2024-01-01T10:00:30")
+    assert keys(sensor_tick(instance, trigger)) == ["1:2024-01-01T10:00:00+00:00"]
+    assert "report_evaluation_failed" in capfd.readouterr().err
+    (alert,) = alerts
+    assert "Report 2 (daily) skipped: evaluating its cron raised RuntimeError" in alert
+    assert "'0 10 * * *'" in alert
+    clock.set("2024-01-01T10:01:30")
+    sensor_tick(instance, trigger)
+    assert len(alerts) == 1  # alerted once
+
+
+def test_a_catch_up_is_capped_per_tick_oldest_first_and_still_exactly_once(
+    instance: dg.DagsterInstance,
+    trigger: TriggerSettings,
+    clock: ManualClock,
+    state: CatalogueState,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    state.write(catalogue_of(*((i, f"report {i}", "*/10 * * * *") for i in range(1, 11))))
+    clock.set("2024-01-01T10:00:30")
+    assert len(sensor_tick(instance, trigger)) == 10  # all due at 10:00
+    trigger = replace(trigger, limits=replace(trigger.limits, max_run_requests_per_tick=7))
+    clock.set("2024-01-01T12:00:30")  # two hours down: each report keeps its latest 3 missed
+    capfd.readouterr()
+    requested: list[str] = []
+    for _ in range(19):  # one tick a minute, 7 runs at most each
+        requests = sensor_tick(instance, trigger)
+        assert len(requests) <= 7
+        due_at = [r.tags[DUE_AT_TAG] for r in requests]
+        assert due_at == sorted(due_at)  # oldest first
+        requested += keys(requests)
+        clock.now += dt.timedelta(minutes=1)
+    assert len(requested) == len(set(requested))  # exactly once
+    expected = {f"{i}:2024-01-01T10:00:00+00:00" for i in range(1, 11)}
+    expected |= {
+        f"{i}:2024-01-01T{t}:00+00:00"
+        for i in range(1, 11)
+        for t in ("11:30", "11:40", "11:50", "12:00", "12:10")
+    }
+    run_keys = {str(r.tags["dagster/run_key"]) for r in instance.get_runs()}
+    assert run_keys == expected
+    dropped_lines = [
+        line for line in capfd.readouterr().err.splitlines() if "catchup_dropped" in line
+    ]
+    assert len(dropped_lines) == 10  # one summary per report, not one per due time
+    assert "from 2024-01-01T10:10:00+00:00 to 2024-01-01T11:20:00+00:00" in dropped_lines[0]

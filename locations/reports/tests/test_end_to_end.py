@@ -22,14 +22,14 @@ import dagster as dg
 import pytest
 from dagster.components.core.component_tree import ComponentTree
 
-import reports.catalogue_state
 import reports.components.reports_orchestrator as orchestrator_module
 from report_simulators import EVENT_GROUPS, SimulatorControl
-from reports.catalogue_state import CatalogueState
+from reports.catalogue_state import CatalogueState, write_catalogue
 from reports.components import ReportsOrchestrator
 from reports.local_simulators import ensure_local_simulators, stop_local_simulators
 from reports.runs import DUE_AT_TAG, REPORT_ID_TAG, RUN_KEY_TAG
 from reports.scheduling.trigger import TriggerSettings
+from reports.sensors.discovery import build_discovery_sensor
 from reports.testing import ManualClock
 
 pytestmark = pytest.mark.integration
@@ -88,10 +88,12 @@ class Location:
         self.monkeypatch.setenv("SCHEDULING_APPROACH", self.approach)
         local = {"poll_interval_seconds": 0.01, "results_folder": str(self.folder / "fabric")}
         component = ReportsOrchestrator.model_validate({"local": local})
-        path = self.state().local_path()
-        self.defs = component.build_defs_from_state(
-            ComponentTree.for_test().load_context, path if path.exists() else None
-        )
+        catalogue = self.state().read(self.instance)
+        path = None
+        if catalogue is not None:  # as Dagster hands the stored version to a code server
+            path = self.folder / "loaded_state"
+            write_catalogue(catalogue, path)
+        self.defs = component.build_defs_from_state(ComponentTree.for_test().load_context, path)
 
     @property
     def repository(self) -> dg.RepositoryDefinition:
@@ -204,16 +206,19 @@ def location(
     dagster_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Location]:
     """A fresh instance, catalogue and results table; the location loaded after discovery."""
-    # The catalogue state is kept as `dg dev` keeps it (LOCAL_FILESYSTEM), in this test's
-    # folder instead of the source tree; the triggers read the test's clock.
-    monkeypatch.setattr(
-        reports.catalogue_state,
-        "get_local_state_path",
-        lambda key, project_root: tmp_path / "defs_state" / key / "state",
-    )
+    # The catalogue state is kept as a deploy keeps it: in the instance's defs-state storage
+    # (this test's instance). The triggers read the test's clock; each discovery tick comes
+    # after the discovery interval, so it lists the API.
     clock = ManualClock()
     monkeypatch.setattr(
         orchestrator_module, "TriggerSettings", functools.partial(TriggerSettings, clock=clock)
+    )
+    monkeypatch.setattr(
+        orchestrator_module,
+        "build_discovery_sensor",
+        functools.partial(
+            build_discovery_sensor, clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        ),
     )
     django().replace_catalogue(CATALOGUE)
     (tmp_path / "instance").mkdir()

@@ -103,3 +103,30 @@ def test_an_unset_variable_is_named_when_the_secret_is_read(
     with pytest.raises(SecretNotSet, match="DEMO_API_KEY is not set"):
         ApiResource(api_key=dg.EnvVar("DEMO_API_KEY")).key()
     assert ApiResource().key() is None
+
+
+# A token that is also a legal (if unconventional) variable name: mixed case, digits, _.
+TOKEN_AS_NAME = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+
+
+def test_a_token_pasted_into_env_is_refused_without_being_echoed() -> None:
+    with pytest.raises(ValidationError, match="upper-case") as raised:
+        ApiResource(api_key={"env": TOKEN_AS_NAME})  # type: ignore[arg-type]
+    assert TOKEN_AS_NAME not in str(raised.value)
+
+
+def test_a_run_given_a_token_in_env_fails_before_reading_it_and_never_logs_it() -> None:
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("fetch").execute_in_process(
+            instance=instance,
+            run_config={"resources": {"api": {"config": {"api_key": {"env": TOKEN_AS_NAME}}}}},
+            raise_on_error=False,
+        )
+        assert not result.success
+        [run] = instance.get_runs()
+        events = "\n".join(
+            f"{e.message} {e.dagster_event.event_specific_data if e.dagster_event else ''}"
+            for e in instance.all_logs(run.run_id)
+        )
+        assert "not the secret itself" in events
+        assert TOKEN_AS_NAME not in events

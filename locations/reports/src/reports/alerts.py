@@ -1,8 +1,9 @@
 """Alerts the reports location sends itself, through the shared ``platform_alerting`` sinks.
 
 Failed runs and stalled or failing sensors are alerted by ``platform_alerting.Alerting``
-(``defs/alerting/defs.yaml``); discovery adds two of its own: the Django API could not give
-a catalogue, and entries of the catalogue cannot be scheduled.
+(``defs/alerting/defs.yaml``); the location adds three of its own: the Django API could not
+give a catalogue, entries of the catalogue cannot be scheduled, and a report whose
+evaluation raised during a tick (skipped, the others ran).
 """
 
 import logging

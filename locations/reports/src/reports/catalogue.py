@@ -36,9 +36,13 @@ class RejectedEntry(BaseModel):
 
 
 class Catalogue(BaseModel):
+    """``incomplete`` says why the listing behind it may miss reports (malformed entries, a
+    truncated page); such a listing never removes a report (see ``keeping_absent``)."""
+
     reports: list[CatalogueEntry] = []
     rejected: list[RejectedEntry] = []
     discovered_at: dt.datetime | None = None
+    incomplete: str | None = None
 
     @property
     def by_id(self) -> dict[int, CatalogueEntry]:
@@ -54,17 +58,23 @@ class Catalogue(BaseModel):
         reports: Iterable[Any],
         rejected: Iterable[Any] = (),
         discovered_at: dt.datetime | None = None,
+        incomplete: str | None = None,
     ) -> "Catalogue":
-        """From ``django_api.Report``-like objects: active ones with a cron, crons checked."""
+        """From ``django_api.Report``-like objects: active ones with a schedule, crons checked.
+
+        A report without a schedule (``cron`` null) is not scheduled; one whose cron is set
+        but cannot produce a due time (empty, never fires, ...) is kept with ``cron_error``,
+        so it is reported instead of silently dropped.
+        """
         entries = [
             CatalogueEntry(
                 report_id=report.id,
                 name=report.name,
                 cron=report.cron.strip(),
-                cron_error=cron_error(report.cron.strip()),
+                cron_error=cron_error(report.cron),
             )
             for report in reports
-            if getattr(report, "active", True) and report.cron and report.cron.strip()
+            if getattr(report, "active", True) and report.cron is not None
         ]
         entries.sort(key=lambda entry: entry.report_id)
         return cls(
@@ -74,7 +84,42 @@ class Catalogue(BaseModel):
                 for bad in rejected
             ],
             discovered_at=discovered_at or dt.datetime.now(dt.UTC),
+            incomplete=incomplete,
         )
+
+    def keeping_absent(
+        self, previous: "Catalogue | None"
+    ) -> tuple["Catalogue", list[CatalogueEntry]]:
+        """This catalogue, plus ``previous``'s reports it lacks when it is ``incomplete``.
+
+        A report is removed only when a complete, valid listing no longer holds it: a report
+        absent from an incomplete one may be the malformed entry or on the missing page.
+        Returns the catalogue to store and the reports kept that way.
+        """
+        if self.incomplete is None or previous is None:
+            return self, []
+        listed = self.by_id
+        kept = [entry for entry in previous.reports if entry.report_id not in listed]
+        if not kept:
+            return self, []
+        reports = sorted([*self.reports, *kept], key=lambda entry: entry.report_id)
+        return self.model_copy(update={"reports": reports}), kept
+
+    def problems(self) -> list[str]:
+        """One line per entry that cannot be scheduled, naming it, its cron and the fix."""
+        lines = [
+            f"Catalogue entry #{bad.index} (id {bad.report_id!r}) rejected: {bad.reason}; fix "
+            "it in the Django admin (until then no report is removed from the catalogue)"
+            for bad in self.rejected
+        ]
+        lines += [
+            f"Report {entry.report_id} ({entry.name}) will not be scheduled: its cron "
+            f"'{entry.cron}' cannot produce a due time ({entry.cron_error}); fix the cron in "
+            "the Django admin, the next discovery picks it up"
+            for entry in self.reports
+            if entry.cron_error
+        ]
+        return lines
 
 
 class CronChange(BaseModel):

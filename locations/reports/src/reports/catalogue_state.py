@@ -1,10 +1,12 @@
 """Where the catalogue (the component's defs state) is kept, read and replaced.
 
-The same place Dagster's state-backed component machinery reads when definitions load:
-``LOCAL_FILESYSTEM`` keeps one file under the project (``dg utils refresh-defs-state``
-writes it, and so does the discovery sensor); ``VERSIONED_STATE_STORAGE`` keeps versions
-in the instance's ``defs_state_storage`` (shared by every code server replica). A write
-replaces the whole catalogue at once, so a reader sees the old or the new one, never half.
+The same place Dagster's state-backed component machinery reads when definitions load.
+``VERSIONED_STATE_STORAGE`` (the location's choice) keeps versions in the instance's
+``defs_state_storage``: by default a folder of ``DAGSTER_HOME``, as Dagster keeps other
+instance state, so two instances (``dg dev``, the tests, a deploy) never share a catalogue,
+and every code server of one instance does. ``LOCAL_FILESYSTEM`` keeps one file under the
+project's defs module (shared by every process of a checkout). A write replaces the whole
+catalogue at once, so a reader sees the old or the new one, never half.
 """
 
 import os
@@ -12,13 +14,16 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.defs_state.base import DefsStateStorage
-from dagster.components.utils.project_paths import get_local_state_path
 from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
 
 from reports.catalogue import Catalogue
+from reports.dagster_internals import defs_state_storage, local_state_path
+
+if TYPE_CHECKING:
+    from dagster._core.storage.defs_state.base import DefsStateStorage
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class CatalogueState:
     def local_path(self) -> Path:
         if self.folder is not None:
             return self.folder / self.key / "state"
-        return get_local_state_path(self.key, self.project_root)
+        return local_state_path(self.key, self.project_root)
 
     def read(self, instance: dg.DagsterInstance | None = None) -> Catalogue | None:
         """The last written catalogue, or ``None`` when discovery never wrote one."""
@@ -69,8 +74,8 @@ def write_catalogue(catalogue: Catalogue, path: Path) -> None:
     tmp.replace(path)
 
 
-def _storage(instance: dg.DagsterInstance | None) -> DefsStateStorage:
-    storage = (instance.defs_state_storage if instance else None) or DefsStateStorage.get()
+def _storage(instance: dg.DagsterInstance | None) -> "DefsStateStorage":
+    storage = defs_state_storage(instance)
     if storage is None:
         raise dg.DagsterInvariantViolationError(
             "the report catalogue is kept in VERSIONED_STATE_STORAGE but this Dagster "

@@ -152,11 +152,12 @@ def load_reports_settings(
     """Settings from ``environ`` (the process environment by default) over ``yaml_values``.
 
     ``yaml_values`` holds the YAML component's non-null attributes by field name; an
-    environment variable of the same name wins over them.
+    environment variable of the same name wins over them, unless it is empty.
     """
     env = dict(os.environ if environ is None else environ)
     merged: dict[str, str] = {
         name.upper(): str(value) for name, value in (yaml_values or {}).items() if value is not None
     }
-    merged.update({key.upper(): value for key, value in env.items()})
+    # An empty variable counts as unset: env files (deploy/.env.example) carry `NAME=` lines.
+    merged.update({key.upper(): value for key, value in env.items() if value.strip()})
     return load_settings(ReportsSettings, merged)

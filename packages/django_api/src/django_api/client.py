@@ -184,7 +184,8 @@ class DjangoAPIClient(HttpClient):
         An entry that is not a valid report (no id, a non-integer id, no name, a list where
         an object belongs) lands in ``rejected`` with the reason; the others are returned.
         A page that is not ``{"data": [...]}`` (or DRF's ``{"results": [...]}``) raises
-        ``ApiError``: a half-read catalogue must never pass for the whole one.
+        ``ApiError``: a half-read catalogue must never pass for the whole one. The API's
+        ``count`` is kept, so a short (truncated) page shows in ``incomplete_reason``.
         """
         size = page_size or self.page_size
         reports: list[Report] = []
@@ -193,12 +194,16 @@ class DjangoAPIClient(HttpClient):
         params: dict[str, Any] | None = {"page": 1, "page_size": size}
         pages = 0
         index = 0
+        count: int | None = None
         while path is not None:
             pages += 1
             if pages > MAX_PAGES:
                 raise ApiError("GET /api/reports/", None, f"more than {MAX_PAGES} pages; giving up")
             body = self._json("GET", path, params=params)
             entries, next_url = _page(body, "GET /api/reports/")
+            announced = body.get("count") if isinstance(body, dict) else None
+            if isinstance(announced, int) and not isinstance(announced, bool):
+                count = announced
             for entry in entries:
                 try:
                     reports.append(Report.model_validate(entry))
@@ -214,7 +219,7 @@ class DjangoAPIClient(HttpClient):
                     )
                 index += 1
             path, params = next_url, None
-        return ReportCatalogue(reports=reports, rejected=rejected, pages=pages)
+        return ReportCatalogue(reports=reports, rejected=rejected, pages=pages, count=count)
 
     def get_report(self, report_id: int) -> Report:
         """``GET /api/reports/{id}/``; ``ApiError`` with status 404 when it does not exist."""

@@ -45,11 +45,27 @@ class CatalogueEntryError(BaseModel):
 
 
 class ReportCatalogue(BaseModel):
-    """Every report the API lists, plus the entries that could not be read as reports."""
+    """Every report the API lists, plus the entries that could not be read as reports.
+
+    ``count`` is the total the API announced (``count`` of its last page), when it did.
+    """
 
     reports: list[Report]
     rejected: list[CatalogueEntryError] = []
     pages: int = 1
+    count: int | None = None
+
+    @property
+    def incomplete_reason(self) -> str | None:
+        """Why this listing may not hold every report (``None`` when it is whole and valid):
+        a malformed entry, or fewer entries than the API announced (a truncated page)."""
+        reasons = []
+        if self.rejected:
+            reasons.append(f"{len(self.rejected)} malformed entries")
+        listed = len(self.reports) + len(self.rejected)
+        if self.count is not None and listed != self.count:
+            reasons.append(f"{listed} entries listed but the API announced {self.count}")
+        return "; ".join(reasons) or None
 
 
 class Modifier(BaseModel):

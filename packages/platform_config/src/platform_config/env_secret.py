@@ -8,6 +8,12 @@ run config against it when the Launchpad (GraphQL ``launchPipelineExecution``) s
 before any run exists, so a literal is a config error naming the field, and nothing is
 stored. The value is read from the environment only when the resource uses it.
 
+Dagster's config schema has no string patterns, so a value pasted *into* ``env``
+(``{env: "<the token>"}``) passes the Launchpad; the name is checked when Dagster first
+builds the config object: at definition load for YAML and Python, and for run config when
+the run initialises the resource, before any secret is read. Only a conventional variable
+name (``UPPER_SNAKE_CASE``) is accepted, and no message ever shows a value that is not one.
+
 Whoever builds the resource passes ``dg.EnvVar("X")`` (or ``{"env": "X"}``); a literal
 string is refused there too, since it would become the resource's default config, which
 Dagster stores in the job's snapshot. Declare fields as ``Secret | None`` and read them
@@ -26,7 +32,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import dagster as dg
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Conventional environment variable names: upper-case letters, digits and _, at most 128.
+# Tokens are mixed case or carry -, . or +, so one pasted into `env` is refused, not echoed.
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 LITERAL_REFUSED = (
     "a secret is taken only from the environment: pass dg.EnvVar('NAME') in Python, "
     "{env: NAME} in YAML or run config; a literal value would be stored in Dagster"
@@ -58,16 +66,17 @@ class EnvSecret(dg.Config):
     def _a_variable_name(cls, value: str) -> str:
         if not _VARIABLE.fullmatch(value):
             raise ValueError(
-                "env must be the name of an environment variable (letters, digits and _), "
-                "not the secret itself"
+                "env must be the name of an environment variable (upper-case letters, digits "
+                "and _, e.g. API_TOKEN), not the secret itself; the value given is not shown"
             )
         return value
 
     def get_value(self) -> str:
         """The secret, or ``SecretNotSet`` naming the variable (never echoing a value)."""
+        name = self.env if _VARIABLE.fullmatch(self.env) else "the variable named in env"
         value = os.environ.get(self.env)
         if not value:
-            raise SecretNotSet(f"{self.env} is not set: set it in the environment of the run")
+            raise SecretNotSet(f"{name} is not set: set it in the environment of the run")
         return value
 
 

@@ -9,12 +9,15 @@ once. Without state (a fresh clone), the catalogue is empty until discovery's fi
 """
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster.components import DefsStateConfig, DefsStateConfigArgs, ResolvedDefsStateConfig
 from dagster_shared.serdes.objects.models.defs_state_info import DefsStateManagementType
+from pydantic import Field
 
 from platform_config import Environment, current_environment
 from reports.alerts import discovery_alerter
@@ -23,6 +26,7 @@ from reports.catalogue import Catalogue
 from reports.catalogue_state import CatalogueState, parse_catalogue, write_catalogue
 from reports.checks.on_schedule import build_reports_on_schedule
 from reports.checks.results import PROCESSING_CHECKS
+from reports.dagster_internals import defs_state_storage, renamed_job
 from reports.io_manager import ReportRunIOManager
 from reports.logs import set_log_level
 from reports.resources import DjangoApiResource, FabricStorageResource, FireantResource
@@ -37,6 +41,7 @@ from reports.settings import ReportsSettings, SchedulingApproach, load_reports_s
 from run_lifecycle import max_runtime_tags
 
 STATE_KEY = "ReportCatalogue"
+APPROACH_VARIABLE = "SCHEDULING_APPROACH"
 _SETTING_FIELDS = (
     "scheduling_approach",
     "cron_sensor_interval_seconds",
@@ -60,9 +65,10 @@ class LocalSettings(dg.Model):
 class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
     """Reports from the Django API, run on Fireant, results in Fabric.
 
-    Every setting left out here comes from its environment variable (``SCHEDULING_APPROACH``,
-    ``CRON_SENSOR_INTERVAL_SECONDS``, ...), else from the ``APP_ENV`` defaults; an
-    environment variable that is set wins over this file.
+    ``scheduling_approach`` here is the source of truth that "Reload definitions" picks up;
+    ``SCHEDULING_APPROACH`` applies only when this file leaves it out. Every other setting
+    left out here comes from its environment variable (``CRON_SENSOR_INTERVAL_SECONDS``,
+    ...), else from the ``APP_ENV`` defaults; such a variable that is set wins over this file.
     """
 
     scheduling_approach: SchedulingApproach | None = None
@@ -76,21 +82,47 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
     timeout_seconds: float | None = None
     catchup_window_seconds: int = 86_400
     max_catchup_runs_per_report: int = 5
+    max_run_requests_per_tick: int = Field(default=1000, ge=1)
     sensors_running: bool = True
     alert_channel: str = "#reports-alerts"
     late_after_minutes: int = 30  # a report without results this long after a due time is late
     local: LocalSettings = LocalSettings()
     defs_state: ResolvedDefsStateConfig = DefsStateConfigArgs(
-        management_type=DefsStateManagementType.LOCAL_FILESYSTEM, refresh_if_dev=False
+        management_type=DefsStateManagementType.VERSIONED_STATE_STORAGE, refresh_if_dev=False
     )
 
     @property
     def defs_state_config(self) -> DefsStateConfig:
         return DefsStateConfig.from_args(self.defs_state, default_key=STATE_KEY)
 
-    def settings(self, environ: dict[str, str] | None = None) -> ReportsSettings:
+    def settings(self, environ: Mapping[str, str] | None = None) -> ReportsSettings:
         yaml_values = {name: getattr(self, name) for name in _SETTING_FIELDS}
-        return load_reports_settings(environ, yaml_values)
+        env = dict(os.environ if environ is None else environ)
+        if self.scheduling_approach is not None:
+            env = {key: value for key, value in env.items() if key.upper() != APPROACH_VARIABLE}
+        return load_reports_settings(env, yaml_values)
+
+    def approach_note(self, settings: ReportsSettings) -> str:
+        """Which approach is active and what chose it, for the UI's descriptions."""
+        if self.scheduling_approach is not None:
+            source = "scheduling_approach in defs/reports/defs.yaml"
+        elif any(key.upper() == APPROACH_VARIABLE for key in os.environ):
+            source = f"{APPROACH_VARIABLE} (defs.yaml leaves scheduling_approach out)"
+        else:
+            source = "the default"
+        return f"Active scheduling approach: {settings.scheduling_approach.value} (from {source})."
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        """Definitions from the stored catalogue; loaded outside any Dagster instance (a plain
+        import of the definitions, no ``DAGSTER_HOME`` storage at hand), the catalogue is
+        empty rather than the load failing."""
+        versioned = (
+            self.defs_state_config.management_type
+            == DefsStateManagementType.VERSIONED_STATE_STORAGE
+        )
+        if versioned and defs_state_storage(None) is None:
+            return self.build_defs_from_state(context, state_path=None)
+        return super().build_defs(context)
 
     def write_state_to_path(self, state_path: Path) -> None:
         """``dg utils refresh-defs-state``: the catalogue as the Django API lists it now."""
@@ -119,8 +151,11 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
             limits=CatchupLimits(
                 max_catchup=_seconds(self.catchup_window_seconds),
                 max_runs_per_report=self.max_catchup_runs_per_report,
+                max_run_requests_per_tick=self.max_run_requests_per_tick,
             ),
             status=status,
+            alert=discovery_alerter(self.alert_channel),
+            approach_note=self.approach_note(settings),
         )
         resources = {**self.resources(environment, settings), "io_manager": ReportRunIOManager()}
         shared_job = resolved_shared_job(resources)
@@ -131,6 +166,7 @@ class ReportsOrchestrator(dg.StateBackedComponent, dg.Model, dg.Resolvable):
                 settings.discovery_sensor_interval_seconds,
                 status,
                 alert=discovery_alerter(self.alert_channel),
+                approach_note=trigger.approach_note,
             ),
             *build_report_run_outcome_sensors(status),
         ]
@@ -258,7 +294,7 @@ def report_jobs(shared_job: dg.JobDefinition, catalogue: Catalogue) -> list[dg.J
     instead of about thirty).
     """
     return [
-        _renamed(
+        renamed_job(
             shared_job,
             name=report_job_name(entry.report_id),
             description=f"{entry.name} (report {entry.report_id}), cron '{entry.cron}'",
@@ -266,16 +302,3 @@ def report_jobs(shared_job: dg.JobDefinition, catalogue: Catalogue) -> list[dg.J
         )
         for entry in catalogue.reports
     ]
-
-
-def _renamed(
-    job: dg.JobDefinition, name: str, description: str, tags: dict[str, str]
-) -> dg.JobDefinition:
-    """``job`` under another name, description and tags, sharing its resolved graph.
-
-    Dagster 1.13 has no public way to rename a resolved job: the public ``with_hooks`` and
-    ``with_top_level_resources`` keep the name, and ``JobDefinition._copy`` is what they
-    call underneath. The public alternative, ``define_asset_job`` per report, resolves every
-    job against the asset graph again (about 30x slower at 1,000 reports).
-    """
-    return job._copy(name=name, description=description, tags=tags)

@@ -28,7 +28,8 @@ def build_unified_report_schedule(
         cron_schedule=cron_expression,
         execution_timezone="UTC",
         default_status=status,
-        description="Checks every report's cron and runs those due in the last interval.",
+        description="Checks every report's cron and runs those due in the last interval. "
+        + trigger.approach_note,
     )
     def unified_report_schedule(
         context: dg.ScheduleEvaluationContext,
@@ -44,6 +45,7 @@ def build_unified_report_schedule(
             dt.timedelta(seconds=interval_seconds),
             trigger.limits,
             context.log,
+            alert=trigger.alert,
         )
         return outcome.requests or dg.SkipReason(outcome.skip_reason())
 

@@ -8,7 +8,7 @@ import dagster as dg
 
 from reports.catalogue import CatalogueEntry
 from reports.catalogue_state import CatalogueState
-from reports.scheduling.tick import CatchupLimits
+from reports.scheduling.tick import Alert, CatchupLimits
 
 Clock = Callable[[], dt.datetime]
 
@@ -30,6 +30,8 @@ class TriggerSettings:
     limits: CatchupLimits
     status: dg.DefaultSensorStatus
     clock: Clock = utc_now
+    alert: Alert | None = None  # a report whose evaluation raised (once per process)
+    approach_note: str = ""  # which approach is active and where it was chosen, for the UI
 
     def reports(self, instance: dg.DagsterInstance) -> list[CatalogueEntry] | None:
         """The catalogue as discovery last stored it (cron changes apply at once)."""

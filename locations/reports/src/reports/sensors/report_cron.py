@@ -18,7 +18,8 @@ def build_report_cron_sensor(
         job_name=job_name,
         minimum_interval_seconds=interval_seconds,
         default_status=trigger.status,
-        description="Requests a run for every report whose cron fired since the last tick.",
+        description="Requests a run for every report whose cron fired since the last tick. "
+        + trigger.approach_note,
     )
     def report_cron_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         reports = trigger.reports(context.instance)
@@ -31,6 +32,7 @@ def build_report_cron_sensor(
             dt.timedelta(seconds=interval_seconds),
             trigger.limits,
             context.log,
+            alert=trigger.alert,
         )
         assert outcome.cursor is not None
         return dg.SensorResult(

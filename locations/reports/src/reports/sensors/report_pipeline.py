@@ -43,7 +43,8 @@ def build_report_pipeline_sensor(
         minimum_interval_seconds=POLL_SECONDS,
         default_status=trigger.status,
         description=(
-            f"On '{cron_expression}', runs each due report in its own process_report_<id> job."
+            f"On '{cron_expression}', runs each due report in its own process_report_<id> job. "
+            + trigger.approach_note
         ),
     )
     def report_pipeline_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
@@ -67,6 +68,7 @@ def build_report_pipeline_sensor(
             trigger.limits,
             context.log,
             job_for=job_for,
+            alert=trigger.alert,
         )
         return dg.SensorResult(
             run_requests=outcome.requests,
