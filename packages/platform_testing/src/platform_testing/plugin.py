@@ -2,10 +2,16 @@
 
 Each service starts once per session, on 127.0.0.1, and is stopped at the end. A fixture
 skips its tests with a one-line reason only when the service cannot run on this machine.
+
+Under pytest-xdist (``scripts/test`` runs ``-n 2 --dist loadgroup``) every test gets an
+``xdist_group``: a location's or package's tests run on one worker, so its session fixtures
+(a Postgres cluster, estore's dbt build) start once, not once per worker; the workspace tests
+that serve the workspace (``dev_session``, ``location_venvs``) share one group too.
 """
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +23,27 @@ from local_services import (
     start_s3_server,
 )
 from platform_testing.paths import throwaway_cluster
+
+SERVING_FIXTURES = frozenset({"dev_session", "location_venvs"})
+
+
+def xdist_group(path: Path, root: Path, fixturenames: list[str]) -> str:
+    """``locations/<name>`` or ``packages/<name>``; for workspace tests their module, or one
+    group for those that serve the workspace (they share a session and the location venvs)."""
+    parts = path.relative_to(root).parts
+    if parts[0] in ("locations", "packages") and len(parts) > 2:
+        return "/".join(parts[:2])
+    if SERVING_FIXTURES & set(fixturenames):
+        return "workspace-serving"
+    return "/".join(parts)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            names = list(getattr(item, "fixturenames", []))
+            group = xdist_group(item.path, config.rootpath, names)
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
