@@ -125,7 +125,7 @@ def dev_session(
         )
     try:
         ui = DagsterUI(f"http://127.0.0.1:{port}", log_file)
-        states = ui.wait_for_locations(len(location_names), timeout=480)
+        states = ui.wait_for_locations(len(location_names), timeout=900)
         processes = processes_in_session(script.pid)
         yield DevSession(script, started, ui, log_file, states, processes)
     finally:
