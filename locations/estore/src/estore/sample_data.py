@@ -10,6 +10,7 @@ Without ``--out`` the file goes to the landing folder of the running ``dg dev`` 
 
 import argparse
 import csv
+import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -73,7 +74,9 @@ def drop_events(
     Written under a dot-name first, then renamed: the sensor never sees half a file.
     """
     final = landing_root / LANDING_BUCKET / "events" / f"{day.isoformat()}.csv"
-    partial = write_events_csv(final.with_name(f".{final.name}.part"), rows, seed, day)
+    # a partial name of its own: two writers of the same day never share one
+    partial = final.with_name(f".{final.name}.{os.getpid()}.part")
+    write_events_csv(partial, rows, seed, day)
     partial.rename(final)
     return final
 
