@@ -113,8 +113,12 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args()
     chosen = [b for b in BENCHMARKS if not args.only or b.script in args.only]
-    outcomes = [run(b, args.full) for b in chosen]
-    args.report.write_text(report(outcomes, args.full) + "\n")
+    outcomes: list[Outcome] = []
+    for (
+        benchmark
+    ) in chosen:  # the report is rewritten after each, so a stopped run keeps its figures
+        outcomes.append(run(benchmark, args.full))
+        args.report.write_text(report(outcomes, args.full) + "\n")
     print(f"wrote {args.report}")
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 
