@@ -1,12 +1,31 @@
-"""The local demo drops valid batches for every lane, and bad ones that are all quarantined."""
+"""The local demo drops valid batches for every lane, and bad ones that are all quarantined;
+its seed sensor does it once per fresh local session; its command needs a running session."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from local_services.shared import stop_shared_servers
+from platform_config import Environment
 from spatial_etl.components.manifest_lanes import ManifestLanes
-from spatial_etl.local_demo import BATCHES, bad_manifests, drop_batch
+from spatial_etl.local_demo import (
+    BATCHES,
+    PARCELS,
+    POPULATION,
+    SENSOR_NAME,
+    bad_manifests,
+    demo_definitions,
+    drop_batch,
+    main,
+)
 from spatial_etl.testing import Landing, SensorDaemon
 from spatial_manifest import parse_manifest
-from spatial_platform.ledger import LedgerStatus
+from spatial_platform.ledger import AssetRecord, LedgerStatus
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
+from spatial_platform.resources import spatial_resources
 
 
 def test_every_sample_batch_is_a_valid_manifest_routed_to_its_lane(
@@ -44,3 +63,91 @@ def test_the_bad_samples_are_each_recorded_as_failure(
         f"manifests/bad_{name}.json" for name in bad
     )
     assert all(r.error_message for r in failures)
+
+
+@pytest.fixture
+def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A ``DAGSTER_HOME`` of its own; the local servers started under it stop afterwards."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)
+    try:
+        yield home
+    finally:
+        stop_shared_servers(home)
+
+
+def test_the_demo_command_refuses_without_a_running_session(local_home: Path) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["drop", "vector"])
+    message = str(refused.value.code)
+    assert "no dg dev session is running" in message and "./scripts/dev" in message
+    assert len(message.splitlines()) == 1
+    assert not list(local_home.rglob("servers.json")), "it started a server of its own"
+
+
+def test_the_seed_sensor_drops_every_lane_once_per_session_then_the_join(
+    local_home: Path,
+) -> None:
+    defs = demo_definitions(Environment.LOCAL)
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    resources = spatial_resources(Environment.LOCAL)
+    minio, mongodb = resources["minio"], resources["mongodb"]
+
+    def tick(cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+        result = sensor(dg.build_sensor_context(cursor=cursor))
+        assert isinstance(result, (dg.SensorResult, dg.SkipReason))
+        return result
+
+    def manifests() -> list[str]:
+        return sorted(
+            o.object_name
+            for o in minio.get_client().list_objects(minio.landing_bucket, prefix="manifests/")
+        )
+
+    first = tick(None)
+    assert isinstance(first, dg.SensorResult) and first.cursor
+    dropped = manifests()
+    assert [k.split("_")[1] for k in dropped] == ["legacy", "raster", "tabular", "vector"]
+
+    waiting = tick(first.cursor)
+    assert isinstance(waiting, dg.SkipReason) and "waiting" in (waiting.skip_message or "")
+    assert manifests() == dropped
+    ingested = [
+        AssetRecord(
+            s3_key="p/v1",
+            dataset_id=PARCELS,
+            content_hash="p",
+            run_id="0" * 24,
+            version=1,
+            kind="spatial",
+            format="geoparquet",
+        ),
+        AssetRecord(
+            s3_key="t/v1",
+            dataset_id=POPULATION,
+            content_hash="t",
+            run_id="0" * 24,
+            version=1,
+            kind="tabular",
+            format="parquet",
+        ),
+    ]
+    for record in ingested:
+        mongodb.insert_asset(record)
+    joined = tick(first.cursor)
+    assert isinstance(joined, dg.SensorResult) and joined.cursor
+    (new,) = [k for k in manifests() if k not in dropped]
+    assert new.startswith("manifests/demo_join_")
+    assert isinstance(tick(joined.cursor), dg.SkipReason)
+    assert manifests() != dropped and len(manifests()) == len(BATCHES)
+
+
+def test_the_seed_sensor_exists_locally_only_and_stays_stopped_when_seeding_is_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not list(demo_definitions(Environment.PROD).sensors or [])
+    monkeypatch.setenv("LOCAL_DEMO_SEED", "off")
+    sensor = demo_definitions(Environment.LOCAL).resolve_sensor_def(SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED

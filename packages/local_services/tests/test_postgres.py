@@ -1,4 +1,7 @@
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -60,3 +63,26 @@ def test_local_clusters_under_a_dagster_home_are_stopped_on_request() -> None:
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Postgres as another user")
+def test_a_cluster_under_a_root_only_folder_starts_keeps_its_data_and_stops(
+    tmp_path: Path,
+) -> None:
+    """As root, Postgres runs as ``postgres``, which cannot enter a ``mktemp -d`` folder (0700):
+    the cluster still starts there, keeps its data across a restart and is stopped on request."""
+    home = Path(tempfile.mkdtemp(prefix="root-only-home-", dir=tmp_path))
+    assert home.stat().st_mode & 0o077 == 0
+    cluster = PostgresCluster.create(home / "local" / "svc" / "cluster", durable=False)
+    try:
+        port = cluster.ensure_running()
+        with psycopg.connect(cluster.create_database("keep"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (x int)")
+        assert stop_local_clusters(home) == [cluster.base_dir]
+        assert not cluster.is_running()
+        assert cluster.ensure_running(port) == port
+        with psycopg.connect(cluster.dsn("keep")) as conn:
+            assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+    finally:
+        cluster.destroy()
+    assert not cluster.data_dir.exists()

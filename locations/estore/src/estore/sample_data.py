@@ -1,14 +1,16 @@
 """Deterministic e-commerce event CSVs shaped like the landed files (same seed, same bytes).
 
-    uv run python -m estore.sample_data --rows 5000 --day 2019-10-01            # local landing
+    uv run python -m estore.sample_data --rows 5000 --day 2019-10-02            # local landing
     uv run python -m estore.sample_data --rows 1000000 --out /tmp/events.csv   # any path
 
-Without ``--out`` the file goes to the local landing folder as ``events/<day>.csv``, where
-the local ``gcs_new_file_sensor`` picks it up.
+Without ``--out`` the file goes to the landing folder of the running ``dg dev`` session
+(``DAGSTER_HOME``, else the repository's ``.dagster``) as ``events/<day>.csv``, where its
+``gcs_new_file_sensor`` picks it up; with no session running the command says what to run.
 """
 
 import argparse
 import csv
+import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from estore.csv_load import EVENT_COLUMNS, TIMESTAMP_FORMAT
 
+LANDING_BUCKET = "estore-landing"  # the events feed's bucket (defs/feeds/events/defs.yaml)
 EVENT_TYPES = ["view"] * 90 + ["cart"] * 6 + ["remove_from_cart"] * 2 + ["purchase"] * 2
 CATEGORIES = [
     (2053013555631882655, "electronics.smartphone", ["samsung", "apple", "xiaomi", "huawei"]),
@@ -63,6 +66,30 @@ def write_events_csv(path: Path, rows: int, seed: int = 7, day: date = date(2019
     return path
 
 
+def drop_events(
+    landing_root: Path, rows: int, seed: int = 7, day: date = date(2019, 10, 1)
+) -> Path:
+    """Write ``events/<day>.csv`` into the local landing bucket folder under ``landing_root``.
+
+    Written under a dot-name first, then renamed: the sensor never sees half a file.
+    """
+    final = landing_root / LANDING_BUCKET / "events" / f"{day.isoformat()}.csv"
+    # a partial name of its own: two writers of the same day never share one
+    partial = final.with_name(f".{final.name}.{os.getpid()}.part")
+    write_events_csv(partial, rows, seed, day)
+    partial.rename(final)
+    return final
+
+
+def local_landing_root() -> Path | None:
+    """The local landing folder of ``DAGSTER_HOME``'s session; ``None`` on the GCS emulator."""
+    from estore.resources.factory import ingest_resources
+    from platform_config import Environment
+
+    root = getattr(ingest_resources(Environment.LOCAL)["landing"], "local_root", None)
+    return Path(root) if root else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write deterministic e-commerce event CSVs.")
     parser.add_argument("--rows", type=int, default=5000)
@@ -74,20 +101,13 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out
     if out is None:
-        from estore.resources.factory import ingest_resources
-        from platform_config import Environment
+        from platform_config.local_demo import enter_running_session
 
-        landing = ingest_resources(Environment.LOCAL)["landing"]
-        root = getattr(landing, "local_root", None)
+        enter_running_session("python -m estore.sample_data")
+        root = local_landing_root()
         if root is None:
             parser.error("the local landing store is the GCS emulator here: pass --out")
-        # Written under a dot-name first, then renamed: the sensor never sees half a file.
-        final = Path(root) / "estore-landing" / "events" / f"{args.day.isoformat()}.csv"
-        partial = write_events_csv(
-            final.with_name(f".{final.name}.part"), args.rows, args.seed, args.day
-        )
-        partial.rename(final)
-        out = final
+        out = drop_events(root, args.rows, args.seed, args.day)
     else:
         write_events_csv(out, args.rows, args.seed, args.day)
     print(f"wrote {args.rows} events to {out}")

@@ -1,11 +1,16 @@
-"""Drop sample batches into the local landing bucket, for every lane of ``dg dev``.
+"""Sample batches in the local landing bucket, for every lane of ``dg dev``.
 
-``uv run spatial-etl-demo drop all`` writes generated sample files (a GeoPackage and a
-GeoJSON of parcels in EPSG:3857, a small GeoTIFF, a CSV of population by region) and one
-manifest per batch to ``landing-zone``, through the same local resources ``dg dev`` uses
-(``DAGSTER_HOME`` must be the one ``dg dev`` runs with; ``scripts/dev`` uses ``.dagster``).
-The join waits until the parcels and population datasets are in the ledger, since a join
-naming unknown assets is rejected. ``drop bad`` drops one manifest of each kind of bad input.
+On a fresh local session (a new local S3 server: the local lake and ledger are new too),
+``spatial_demo_seed_sensor`` drops the vector, raster, tabular and legacy batches at its first
+tick, then the join once the parcels and population datasets are in the ledger (a join naming
+unknown assets is rejected), so ``dg dev`` alone shows every lane. It works from ticks, never
+while definitions load; ``LOCAL_DEMO_SEED=off`` leaves it stopped; it exists locally only.
+
+``uv run spatial-etl-demo drop all`` drops the same batches again by hand (generated sample
+files: a GeoPackage and a GeoJSON of parcels in EPSG:3857, a small GeoTIFF, a CSV of
+population by region, and one manifest per batch in ``landing-zone``) into the running
+``dg dev`` session (``DAGSTER_HOME``, else the repository's ``.dagster``); with no session
+running it says what to run. ``drop bad`` drops one manifest of each kind of bad input.
 """
 
 import argparse
@@ -19,12 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from platform_config import Environment
+import dagster as dg
+
+from platform_config import Environment, current_environment
+from platform_config.local_demo import SEED_VAR, demo_seed_enabled, enter_running_session
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
 from spatial_platform.resources import spatial_resources
 from spatial_platform.samples import write_sample_csv, write_sample_raster, write_sample_vector
 
+SENSOR_NAME = "spatial_demo_seed_sensor"
 PARCELS = "demo_parcels"
 POPULATION = "demo_population"
 
@@ -185,6 +194,54 @@ def wait_for_datasets(
     return False
 
 
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def seed_session(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """One stage per tick: the four ingest batches in a new session, then the join."""
+    from spatial_platform.local_s3 import local_session
+
+    resources = spatial_resources(Environment.LOCAL)
+    minio: MinIOResource = resources["minio"]
+    mongodb: MongoDBResource = resources["mongodb"]
+    session = local_session(getattr(minio, "state_dir", "")).session_id
+    state = json.loads(context.cursor) if context.cursor else {}
+    if state.get("session") != session:
+        keys = [drop_batch(minio, BATCHES[n], _stamp()) for n in BATCHES if n != "join"]
+        context.log.info(f"new local session {session}: dropped {', '.join(keys)}")
+        return dg.SensorResult(cursor=json.dumps({"session": session, "joined": False}))
+    if state.get("joined"):
+        return dg.SkipReason(f"the demo batches of session {session} were dropped")
+    if not all(mongodb.get_latest_asset(d) is not None for d in (PARCELS, POPULATION)):
+        return dg.SkipReason(f"waiting for {PARCELS} and {POPULATION} in the ledger to join")
+    key = drop_batch(minio, BATCHES["join"], _stamp())
+    context.log.info(f"dropped {key}")
+    return dg.SensorResult(cursor=json.dumps({"session": session, "joined": True}))
+
+
+def demo_definitions(environment: Environment | None = None) -> dg.Definitions:
+    """The seed sensor in the ``local`` environment (stopped when seeding is off), else none."""
+    if not (environment or current_environment()).is_local:
+        return dg.Definitions()
+    sensor = dg.SensorDefinition(
+        name=SENSOR_NAME,
+        evaluation_fn=seed_session,
+        minimum_interval_seconds=30,
+        description=(
+            "Local demo: in each new local session, drops the vector, raster, tabular and "
+            f"legacy sample batches, then the join once both inputs are in the ledger. "
+            f"Stopped when {SEED_VAR}=off."
+        ),
+        default_status=(
+            dg.DefaultSensorStatus.RUNNING
+            if demo_seed_enabled()
+            else dg.DefaultSensorStatus.STOPPED
+        ),
+    )
+    return dg.Definitions(sensors=[sensor])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spatial-etl-demo", description=__doc__)
     parser.add_argument("command", choices=["drop"])
@@ -196,10 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         help="how long `join`/`all` wait for the parcels and population datasets",
     )
     args = parser.parse_args(argv)
+    enter_running_session("spatial-etl-demo")
     resources = spatial_resources(Environment.LOCAL)
     minio: MinIOResource = resources["minio"]
     mongodb: MongoDBResource = resources["mongodb"]
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = _stamp()
     if args.what == "bad":
         for name, raw in bad_manifests(minio.landing_bucket, stamp).items():
             key = f"manifests/demo_bad_{name}_{stamp}.json"

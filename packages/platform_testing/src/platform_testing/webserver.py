@@ -33,6 +33,26 @@ LOCATIONS_QUERY = """
 """
 
 
+RUNS_QUERY = """
+{
+  runsOrError(limit: 500) {
+    __typename
+    ... on Runs {
+      results { runId jobName status repositoryOrigin { repositoryLocationName } }
+    }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class RunState:
+    run_id: str
+    location: str
+    job: str
+    status: str  # SUCCESS, FAILURE, STARTED, ...
+
+
 @dataclass(frozen=True)
 class LocationState:
     name: str
@@ -73,6 +93,19 @@ class DagsterUI:
             )
             for e in entries
         }
+
+    def runs(self) -> list[RunState]:
+        """The instance's latest runs (up to 500), newest first."""
+        runs = self.graphql(RUNS_QUERY)["data"]["runsOrError"]
+        return [
+            RunState(
+                r["runId"],
+                (r["repositoryOrigin"] or {}).get("repositoryLocationName", ""),
+                r["jobName"],
+                r["status"],
+            )
+            for r in runs.get("results", [])
+        ]
 
     def wait_for_locations(self, expected: int, timeout: float = 240) -> dict[str, LocationState]:
         """Poll until ``expected`` locations have finished loading (or failed to)."""
