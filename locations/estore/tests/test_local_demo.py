@@ -54,13 +54,10 @@ def test_the_seed_sensor_leaves_a_landing_that_already_holds_events(local_home: 
     assert [p.name for p in events.iterdir()] == ["mine.csv"]
 
 
-def test_the_seed_sensor_exists_locally_only_and_stays_stopped_when_seeding_is_off(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_seed_sensor_is_a_local_demo_sensor() -> None:
     assert not list(demo_definitions(Environment.PROD).sensors or [])
-    monkeypatch.setenv("LOCAL_DEMO_SEED", "off")
     sensor = demo_definitions(Environment.LOCAL).resolve_sensor_def(SENSOR_NAME)
-    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert (sensor.description or "").startswith("Local demo: ")
 
 
 def test_the_sample_data_command_refuses_without_a_running_session(local_home: Path) -> None:

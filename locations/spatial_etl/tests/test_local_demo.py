@@ -144,10 +144,7 @@ def test_the_seed_sensor_drops_every_lane_once_per_session_then_the_join(
     assert manifests() != dropped and len(manifests()) == len(BATCHES)
 
 
-def test_the_seed_sensor_exists_locally_only_and_stays_stopped_when_seeding_is_off(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_seed_sensor_is_a_local_demo_sensor() -> None:
     assert not list(demo_definitions(Environment.PROD).sensors or [])
-    monkeypatch.setenv("LOCAL_DEMO_SEED", "off")
     sensor = demo_definitions(Environment.LOCAL).resolve_sensor_def(SENSOR_NAME)
-    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert (sensor.description or "").startswith("Local demo: ")

@@ -3,14 +3,17 @@
 import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from dagster import DagsterInstance
 from dagster._daemon.types import DaemonHeartbeat
 
+from platform_config import Environment
 from platform_config.local_demo import (
     NoDevSession,
     demo_seed_enabled,
     running_session_home,
+    seed_sensor_definitions,
     session_home,
 )
 
@@ -56,3 +59,23 @@ def test_without_dagster_home_the_workspace_dagster_folder_is_used(tmp_path: Pat
 )
 def test_seeding_is_on_unless_turned_off(value: str, enabled: bool) -> None:
     assert demo_seed_enabled({"LOCAL_DEMO_SEED": value}) is enabled
+
+
+def _seed(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    return dg.SkipReason("nothing to seed")
+
+
+def test_the_seed_sensor_exists_locally_only_and_stays_stopped_when_seeding_is_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def seed_sensor(environment: Environment) -> dg.Definitions:
+        return seed_sensor_definitions("demo_seed", _seed, 30, "drops samples.", environment)
+
+    assert not list(seed_sensor(Environment.PROD).sensors or [])
+    monkeypatch.delenv("LOCAL_DEMO_SEED", raising=False)
+    sensor = seed_sensor(Environment.LOCAL).resolve_sensor_def("demo_seed")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.description == "Local demo: drops samples. Stopped when LOCAL_DEMO_SEED=off."
+    monkeypatch.setenv("LOCAL_DEMO_SEED", "off")
+    sensor = seed_sensor(Environment.LOCAL).resolve_sensor_def("demo_seed")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED

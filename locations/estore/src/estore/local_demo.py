@@ -20,8 +20,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from platform_config import Environment, current_environment
-from platform_config.local_demo import SEED_VAR, demo_seed_enabled
+from platform_config import Environment
+from platform_config.local_demo import demo_seed_enabled, seed_sensor_definitions
 
 SENSOR_NAME = "estore_demo_seed_sensor"
 DEMO_DAY = date(2019, 10, 1)
@@ -66,23 +66,14 @@ def seed_once(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipR
 
 def demo_definitions(environment: Environment | None = None) -> dg.Definitions:
     """The seed sensor in the ``local`` environment (stopped when seeding is off), else none."""
-    if not (environment or current_environment()).is_local:
-        return dg.Definitions()
-    sensor = dg.SensorDefinition(
-        name=SENSOR_NAME,
-        evaluation_fn=seed_once,
-        minimum_interval_seconds=3600,
-        description=(
-            "Local demo: on a fresh local state, drops one day of sample events into the "
-            f"local landing bucket once. Stopped when {SEED_VAR}=off."
-        ),
-        default_status=(
-            dg.DefaultSensorStatus.RUNNING
-            if demo_seed_enabled()
-            else dg.DefaultSensorStatus.STOPPED
-        ),
+    return seed_sensor_definitions(
+        SENSOR_NAME,
+        seed_once,
+        3600,
+        "on a fresh local state, drops one day of sample events into the local landing bucket "
+        "once.",
+        environment,
     )
-    return dg.Definitions(sensors=[sensor])
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from typing import Any
 
 import dagster as dg
 
-from platform_config import Environment, current_environment
-from platform_config.local_demo import SEED_VAR, demo_seed_enabled, enter_running_session
+from platform_config import Environment
+from platform_config.local_demo import enter_running_session, seed_sensor_definitions
 from spatial_platform.minio_resource import MinIOResource
 from spatial_platform.mongodb_resource import MongoDBResource
 from spatial_platform.resources import spatial_resources
@@ -222,24 +222,14 @@ def seed_session(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.Sk
 
 def demo_definitions(environment: Environment | None = None) -> dg.Definitions:
     """The seed sensor in the ``local`` environment (stopped when seeding is off), else none."""
-    if not (environment or current_environment()).is_local:
-        return dg.Definitions()
-    sensor = dg.SensorDefinition(
-        name=SENSOR_NAME,
-        evaluation_fn=seed_session,
-        minimum_interval_seconds=30,
-        description=(
-            "Local demo: in each new local session, drops the vector, raster, tabular and "
-            f"legacy sample batches, then the join once both inputs are in the ledger. "
-            f"Stopped when {SEED_VAR}=off."
-        ),
-        default_status=(
-            dg.DefaultSensorStatus.RUNNING
-            if demo_seed_enabled()
-            else dg.DefaultSensorStatus.STOPPED
-        ),
+    return seed_sensor_definitions(
+        SENSOR_NAME,
+        seed_session,
+        30,
+        "in each new local session, drops the vector, raster, tabular and legacy sample "
+        "batches, then the join once both inputs are in the ledger.",
+        environment,
     )
-    return dg.Definitions(sensors=[sensor])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from platform_alerting.episodes import send_and_remember
 from platform_alerting.sinks import Alert, AlertSink
 
 
@@ -105,18 +106,6 @@ def build_asset_health_sensor(
             for subject, asset in sorted(opened.items())
             if subject not in current
         ]
-        target = sink() if alerts else None
-        for alert in alerts:
-            assert target is not None
-            target.send(alert)
-            context.log.warning(alert.text())
-        summary = (
-            "; ".join(alert.title for alert in alerts)
-            if alerts
-            else f"{len(current)} open asset problem(s), nothing new to alert"
-        )
-        return dg.SensorResult(
-            skip_reason=dg.SkipReason(summary), cursor=json.dumps(current, sort_keys=True)
-        )
+        return send_and_remember(context, sink, alerts, current, "asset problem")
 
     return asset_health_sensor

@@ -20,6 +20,7 @@ from dagster._core.scheduler.instigation import (
     TickStatus,
 )
 
+from platform_alerting.episodes import send_and_remember
 from platform_alerting.sinks import Alert, AlertSink
 
 DEFAULT_SENSOR_INTERVAL = 30  # Dagster's default minimum interval
@@ -192,18 +193,6 @@ def build_sensor_health_sensor(
             for sensor, kind in open_episodes.items()
             if sensor not in current
         ]
-        target = sink() if alerts else None
-        for alert in alerts:
-            assert target is not None
-            target.send(alert)
-            context.log.warning(alert.text())
-        summary = (
-            "; ".join(alert.title for alert in alerts)
-            if alerts
-            else f"{len(current)} open problem(s), nothing new to alert"
-        )
-        return dg.SensorResult(
-            skip_reason=dg.SkipReason(summary), cursor=json.dumps(current, sort_keys=True)
-        )
+        return send_and_remember(context, sink, alerts, current, "problem")
 
     return sensor_health_sensor

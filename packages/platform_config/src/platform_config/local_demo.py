@@ -10,8 +10,14 @@ says in one line what to run.
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from platform_config.environment import Environment, current_environment
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 SEED_VAR = "LOCAL_DEMO_SEED"
 OFF_VALUES = frozenset({"0", "off", "false", "no"})
@@ -26,6 +32,33 @@ def demo_seed_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """False when ``LOCAL_DEMO_SEED`` is ``0``, ``off``, ``false`` or ``no``."""
     env = os.environ if environ is None else environ
     return env.get(SEED_VAR, "").strip().lower() not in OFF_VALUES
+
+
+def seed_sensor_definitions(
+    name: str,
+    evaluation_fn: Callable[..., Any],
+    interval_seconds: int,
+    what: str,
+    environment: Environment | None = None,
+) -> "dg.Definitions":
+    """A location's demo seed sensor (``what`` it drops, for its description): defined only in
+    the ``local`` environment, and stopped when seeding is off."""
+    import dagster as dg
+
+    if not (environment or current_environment()).is_local:
+        return dg.Definitions()
+    sensor = dg.SensorDefinition(
+        name=name,
+        evaluation_fn=evaluation_fn,
+        minimum_interval_seconds=interval_seconds,
+        description=f"Local demo: {what} Stopped when {SEED_VAR}=off.",
+        default_status=(
+            dg.DefaultSensorStatus.RUNNING
+            if demo_seed_enabled()
+            else dg.DefaultSensorStatus.STOPPED
+        ),
+    )
+    return dg.Definitions(sensors=[sensor])
 
 
 def workspace_root(start: Path) -> Path | None:

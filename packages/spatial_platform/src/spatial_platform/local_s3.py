@@ -22,6 +22,7 @@ class LocalSession:
     endpoint: str  # host:port of the S3 server
     mongodb_uri: str  # mongodb:// URI of the ledger's server
     folder: Path
+    session_id: str  # changes whenever new servers start (an empty lake and ledger)
 
 
 def _start_session(folder: Path) -> dict[str, ServerProcess]:
@@ -47,4 +48,7 @@ def local_session(folder: str = "") -> LocalSession:
         # Recorded by an older version (no ledger server): start the pair afresh.
         stop_shared(base)
         servers = shared_servers(base, _start_session)
-    return LocalSession(f"{LOOPBACK}:{servers['s3'].port}", servers["mongodb"].url, base)
+    s3 = servers["s3"]
+    return LocalSession(
+        f"{LOOPBACK}:{s3.port}", servers["mongodb"].url, base, f"{s3.port}-{s3.pid}"
+    )
