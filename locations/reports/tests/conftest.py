@@ -93,9 +93,12 @@ def fabric_storage(tmp_path: Path) -> FabricStorageResource:
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    """An in-memory instance: SQL run storage (run keys, cursors) without files."""
-    return dg.DagsterInstance.ephemeral()
+def instance() -> Iterator[dg.DagsterInstance]:
+    """An in-memory instance: SQL run storage (run keys, cursors) without files. Entered, so
+    definitions built in the test read its defs-state storage, never one a disposed instance
+    of an earlier test left current."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")
