@@ -103,7 +103,12 @@ def test_catch_up_keeps_the_latest_missed_due_times_per_report() -> None:
     every_ten = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 1)
     assert every_ten == ["09:40", "09:50", "10:00"]  # the two latest missed, and the current
     (dropped,) = [d for d in result.dropped if d.report_id == 1]  # one summary per report
-    assert (dropped.first, dropped.last) == (at("2024-01-01T08:10:00"), at("2024-01-01T09:30:00"))
+    # 08:10 to 09:30: every due time after the missed window's start up to the last dropped
+    assert (dropped.missed_after, dropped.last) == (
+        at("2024-01-01T08:00:00"),
+        at("2024-01-01T09:30:00"),
+    )
+    assert "after 2024-01-01T08:00:00+00:00 up to 2024-01-01T09:30:00+00:00" in dropped.message
     hourly = sorted(r.due_at.strftime("%H:%M") for r in result.due if r.report_id == 2)
     assert hourly == ["09:00", "10:00"]
 

@@ -233,7 +233,7 @@ def _log(
             "catchup_dropped",
             dropped.message,
             report_id=dropped.report_id,
-            first_due_at=dropped.first,
+            missed_after=dropped.missed_after,
             last_due_at=dropped.last,
         )
     for due in fresh[:MAX_LOGGED_RUNS]:
