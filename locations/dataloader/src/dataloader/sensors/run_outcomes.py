@@ -41,9 +41,10 @@ def _record(
 
 
 def build_run_outcome_sensors(
-    default_status: dg.DefaultSensorStatus,
+    default_status: dg.DefaultSensorStatus, minimum_interval_seconds: int = 30
 ) -> list[dg.SensorDefinition]:
-    """``table_load_failure_sensor`` and ``table_load_canceled_sensor``."""
+    """``table_load_failure_sensor`` and ``table_load_canceled_sensor``, each ticking every
+    ``minimum_interval_seconds``."""
     spec = OutcomeSensors(
         sensors={
             Outcome.FAILURE: (
@@ -56,5 +57,6 @@ def build_run_outcome_sensors(
             ),
         },
         required_resource_keys={"lakebase"},
+        minimum_interval_seconds=minimum_interval_seconds,
     )
     return run_lifecycle.build_run_outcome_sensors(spec, _record, default_status)

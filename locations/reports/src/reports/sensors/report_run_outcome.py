@@ -197,9 +197,11 @@ def retry_pending_outcomes(
 
 def build_report_run_outcome_sensors(
     default_status: dg.DefaultSensorStatus,
+    minimum_interval_seconds: int = MINIMUM_INTERVAL_SECONDS,
 ) -> list[dg.SensorDefinition]:
-    """The failure and cancel sensors, over every run of this code location, and the
-    sensor retrying the outcomes the Django API could not take.
+    """The failure and cancel sensors (ticking every ``minimum_interval_seconds``), over
+    every run of this code location, and the sensor retrying the outcomes the Django API
+    could not take.
 
     No ``monitored_jobs``: the location's jobs are ``process_report_job``, the pipeline
     approach's ``process_report_<id>`` (one per report, reloaded with the catalogue) and the
@@ -218,7 +220,7 @@ def build_report_run_outcome_sensors(
             ),
         },
         required_resource_keys={"django_api"},
-        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        minimum_interval_seconds=minimum_interval_seconds,
     )
 
     def record(
