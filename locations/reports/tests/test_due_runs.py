@@ -344,4 +344,5 @@ def test_a_catch_up_is_capped_per_tick_oldest_first_and_still_exactly_once(
         line for line in capfd.readouterr().err.splitlines() if "catchup_dropped" in line
     ]
     assert len(dropped_lines) == 10  # one summary per report, not one per due time
-    assert "from 2024-01-01T10:10:00+00:00 to 2024-01-01T11:20:00+00:00" in dropped_lines[0]
+    # 10:10 to 11:20: every due time after the last evaluated instant up to the last dropped
+    assert "after 2024-01-01T10:00:30+00:00 up to 2024-01-01T11:20:00+00:00" in dropped_lines[0]
