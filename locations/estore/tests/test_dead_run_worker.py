@@ -76,8 +76,9 @@ def test_a_killed_load_is_failed_retried_and_its_file_loaded_once(drill: DaemonD
 
     def settled() -> FeedState | None:
         state = feed_state(drill)
-        done = state is not None and key not in state.pending
-        return state if done and (key in state.settled or state.watermark == key) else None
+        if state is None or key in state.pending:
+            return None
+        return state if key in state.settled or state.watermark == key else None
 
     drill.wait_for(f"the feed settled {key} (never to request it again)", settled)
     assert [(run.run_id, run.status) for run in runs_of(drill, key)] == [
