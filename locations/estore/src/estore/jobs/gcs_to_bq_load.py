@@ -89,10 +89,18 @@ def gcs_file_paths(config: LoadFileConfig) -> list[str]:
 
 @cache
 def gcs_to_bq_load_job(environment: Environment) -> dg.JobDefinition:
-    """The job for ``environment``; one object per environment, shared by every feed."""
+    """The job for ``environment``; one object per environment, shared by every feed.
+
+    Its steps run in the run worker (in-process executor): a step subprocess outlives a run
+    worker killed under it and would append the file after its run was failed and retried.
+    """
     if environment.is_local:
 
-        @dg.job(name=JOB_NAME, tags={"estore/load": "duckdb", **LOAD_TIME_LIMIT})
+        @dg.job(
+            name=JOB_NAME,
+            tags={"estore/load": "duckdb", **LOAD_TIME_LIMIT},
+            executor_def=dg.in_process_executor,
+        )
         def local_job() -> None:
             load_csv_file()
 
@@ -100,7 +108,11 @@ def gcs_to_bq_load_job(environment: Environment) -> dg.JobDefinition:
 
     from dagster_gcp import import_gcs_paths_to_bq
 
-    @dg.job(name=JOB_NAME, tags={"estore/load": "bigquery", **LOAD_TIME_LIMIT})
+    @dg.job(
+        name=JOB_NAME,
+        tags={"estore/load": "bigquery", **LOAD_TIME_LIMIT},
+        executor_def=dg.in_process_executor,
+    )
     def bigquery_job() -> None:
         import_gcs_paths_to_bq(gcs_file_paths())
 
