@@ -3,19 +3,24 @@ drill every location's tests run: start a run, SIGKILL its worker and the code s
 launched it, and see the run failed by the dead-run-worker sensor and the location's record
 released within the issue's bound (5 minutes).
 
-The code server is killed first because, while it lives, Dagster's own orphan check fails a
-run whose worker dies under it; a worker whose code server is gone too (a restart, an OOM
-kill of both, a reboot) is the case only the dead-run-worker sensor sees.
+The code server runs as on the systemd VM (``deploy/systemd``): its own process, which the
+daemon reaches over gRPC and a supervisor restarts when it dies; here the drill restarts it
+at once, as ``Restart=`` would. It is killed with the worker because, while it lives,
+Dagster's own orphan check fails a run whose worker dies under it; a worker whose code
+server is gone too (an OOM kill of both, a host restart) is the case only the
+dead-run-worker sensor sees. (A code server the daemon starts itself, as under ``dg dev``,
+comes back at the daemon's next workspace reload, up to a minute later.)
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,13 +38,72 @@ DAEMON_CONFIG = (
 )
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process's group (it and the processes it started), SIGKILL if it lingers."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        process.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@dataclass
+class CodeServer:
+    """``dagster api grpc`` serving one python file on a fixed local port, restartable."""
+
+    location_file: Path
+    location_name: str
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=_free_port)
+    process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120.0) -> None:
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "dagster"),
+                    *("api", "grpc", "--python-file", str(self.location_file)),
+                    *("--location-name", self.location_name),
+                    *("--host", "127.0.0.1", "--port", str(self.port)),
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # it listens once its definitions are loaded
+            if self.process.poll() is not None:
+                raise AssertionError(f"the code server exited:\n{self.log.read_text()[-3000:]}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise AssertionError(f"the code server did not listen within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            _stop(self.process)
+
+
 @dataclass
 class DaemonDrill:
-    """A running daemon, its instance, and the steps of the drill."""
+    """A running daemon, its instance, its code server, and the steps of the drill."""
 
     home: Path
     process: subprocess.Popen
     instance: dg.DagsterInstance
+    code_server: CodeServer
     deadline_seconds: float = DEADLINE_SECONDS
 
     def wait_for(self, what: str, probe: Callable[[], T | None]) -> T:
@@ -71,12 +135,17 @@ class DaemonDrill:
         return self.wait_for(f"a run tagged {dict(tags)} started", probe)
 
     def kill_worker(self, run: dg.DagsterRun) -> Worker:
-        """SIGKILL the run's code server, then its worker; the worker killed."""
+        """SIGKILL the run's code server, then its worker, and start the code server again
+        (its supervisor's part); the worker killed."""
         worker = self.wait_for(
             f"run {run.run_id} reported its worker", lambda: run_worker(self.instance, run.run_id)
         )
-        os.kill(psutil.Process(worker.pid).ppid(), signal.SIGKILL)
+        server = self.code_server.process
+        assert server is not None and psutil.Process(worker.pid).ppid() == server.pid
+        os.kill(server.pid, signal.SIGKILL)
         os.kill(worker.pid, signal.SIGKILL)
+        server.wait()
+        self.code_server.start()
         return worker
 
     def failed_by_dead_worker_sensor(self, run: dg.DagsterRun, worker: Worker) -> None:
@@ -99,37 +168,38 @@ class DaemonDrill:
 def daemon_drill(
     home: Path, location_file: Path, location_name: str, env: Mapping[str, str]
 ) -> Iterator[DaemonDrill]:
-    """``dagster-daemon run`` over ``location_file`` (served as ``location_name``) with
-    DAGSTER_HOME ``home`` and ``env`` added to this process's environment; stopped with the
-    code server it started on exit."""
+    """A code server for ``location_file`` (served as ``location_name``) and
+    ``dagster-daemon run`` over it, with DAGSTER_HOME ``home`` and ``env`` added to this
+    process's environment; both stopped on exit."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(DAEMON_CONFIG)
+    environment = {**os.environ, **env, "DAGSTER_HOME": str(home)}
+    server = CodeServer(location_file, location_name, environment, home / "code_server.log")
+    server.start()
     (home / "workspace.yaml").write_text(
-        "load_from:\n  - python_file:\n"
-        f"      relative_path: {location_file}\n"
+        "load_from:\n  - grpc_server:\n"
+        f"      host: 127.0.0.1\n      port: {server.port}\n"
         f"      location_name: {location_name}\n"
     )
-    with (home / "daemon.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster-daemon"),
-                "run",
-                "-w",
-                str(home / "workspace.yaml"),
-            ],
-            env={**os.environ, **env, "DAGSTER_HOME": str(home)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        instance = dg.DagsterInstance.from_config(str(home))
-        try:
-            yield DaemonDrill(home, process, instance)
-        finally:
-            instance.dispose()
-            os.killpg(process.pid, signal.SIGTERM)  # the daemon and its code server
+    try:
+        with (home / "daemon.log").open("w") as log:
+            process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "dagster-daemon"),
+                    "run",
+                    "-w",
+                    str(home / "workspace.yaml"),
+                ],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            instance = dg.DagsterInstance.from_config(str(home))
             try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                yield DaemonDrill(home, process, instance, server)
+            finally:
+                instance.dispose()
+                _stop(process)
+    finally:
+        server.stop()
