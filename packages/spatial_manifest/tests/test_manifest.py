@@ -17,6 +17,7 @@ from spatial_manifest import (
     raw_batch_id,
     validate_manifest,
 )
+from spatial_manifest.parse import nesting_depth
 
 
 def vector_manifest(**overrides: Any) -> dict[str, Any]:
@@ -300,3 +301,11 @@ def test_a_sensor_validates_a_long_manifest_by_sample() -> None:
     document["files"].append(files[3])
     with pytest.raises(ManifestError, match="duplicate paths"):
         validate_manifest(document, "m.json", files_sample=16)
+
+
+def test_nesting_depth_counts_every_level_and_stops_past_its_limit() -> None:
+    assert nesting_depth("x") == 0
+    assert nesting_depth({}) == 1
+    assert nesting_depth({"a": [1, {"b": [[]]}], "c": {}}) == 5
+    assert nesting_depth(json.loads("[" * 32 + "]" * 32)) == 32
+    assert nesting_depth(json.loads("[" * 500 + "]" * 500), limit=32) == 33  # walked no further

@@ -96,3 +96,13 @@ def test_landing_key_refuses_paths_that_leave_the_landing_zone(
 def test_landing_key_accepts_landing_paths(minio: MinIOResource) -> None:
     assert minio.landing_key(f"s3://{minio.landing_bucket}/b1/roads.gpkg") == "b1/roads.gpkg"
     assert minio.landing_key("b1/roads.gpkg") == "b1/roads.gpkg"
+
+
+def test_missing_objects_names_exactly_the_absent_ones(minio: MinIOResource) -> None:
+    bucket = minio.landing_bucket
+    for i in range(0, 12, 2):
+        minio.put_object(bucket, f"batch_m/part_{i}.csv", b"x")
+    wanted = [(bucket, f"batch_m/part_{i}.csv") for i in range(12)]
+    assert minio.missing_objects(wanted) == [wanted[i] for i in range(1, 12, 2)]
+    assert minio.missing_objects(wanted[:1]) == []
+    assert minio.missing_objects([]) == []

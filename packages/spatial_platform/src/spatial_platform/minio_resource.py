@@ -8,7 +8,8 @@ manifests move to ``archive/{key}`` in the landing bucket.
 import json
 import mimetypes
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -224,6 +225,15 @@ class MinIOResource(ResourceWithSecrets):
                 return False
             raise
         return True
+
+    def missing_objects(self, objects: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Those of ``objects`` (bucket, key) that do not exist, checked up to 8 at a time,
+        so a sensor's sampled file check costs a couple of round trips, not one per file."""
+        if len(objects) <= 1:
+            return [obj for obj in objects if not self.object_exists(*obj)]
+        with ThreadPoolExecutor(min(8, len(objects))) as pool:
+            exists = list(pool.map(lambda obj: self.object_exists(*obj), objects))
+        return [obj for obj, found in zip(objects, exists, strict=True) if not found]
 
     def get_presigned_url(
         self, bucket: str, key: str, expires: timedelta = timedelta(hours=1)

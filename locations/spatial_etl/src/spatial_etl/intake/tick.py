@@ -361,11 +361,8 @@ class LaneTick:
         """What would fail the run for sure, found before launching it."""
         if self.lane.check_files_exist:
             # A long manifest arrives validated by sample (FILES_CHECKED of its files).
-            missing = [
-                entry.path
-                for entry in manifest.files
-                if not self.minio.object_exists(entry.bucket, entry.key)
-            ]
+            absent = set(self.minio.missing_objects([(f.bucket, f.key) for f in manifest.files]))
+            missing = [f.path for f in manifest.files if (f.bucket, f.key) in absent]
             if missing:
                 return f"files: not found in the landing bucket: {missing}"
         join = manifest.metadata.join_config
