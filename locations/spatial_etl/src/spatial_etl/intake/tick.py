@@ -17,8 +17,9 @@ archiving failed) never take a new manifest's place in a tick.
 No manifest stops a lane: an outage of the ledger or the store fails the tick (the next one
 starts again), any other error on one manifest is recorded as that manifest's failure,
 archived and alerted, and the tick goes on. Work per tick is bounded: ``batch_size`` new
-manifests, ``MAX_LISTED`` listed keys, ``FILES_CHECKED`` file checks per manifest (the run
-checks every file), ``ARCHIVE_RETRIES`` archive retries.
+manifests, ``MAX_LISTED`` listed keys, ``FILES_CHECKED`` files validated and
+``FILES_LOOKED_UP`` looked up per manifest (the run checks every file), ``ARCHIVE_RETRIES``
+archive retries.
 """
 
 import hashlib
@@ -38,6 +39,7 @@ from spatial_manifest import (
     ManifestError,
     check_size,
     load_document,
+    sampled,
     validate_manifest,
 )
 from spatial_platform.ledger import LedgerStatus, ManifestRecord
@@ -45,8 +47,12 @@ from spatial_platform.minio_resource import MANIFEST_PREFIX, MinIOResource, arch
 from spatial_platform.mongodb_resource import MongoDBResource
 
 FILES_CHECKED = 16
-"""Files of one manifest validated and looked up in the tick (evenly spread); the run
-validates and checks them all."""
+"""Files of one manifest validated in the tick (evenly spread, no I/O); the run validates
+and checks them all."""
+FILES_LOOKED_UP = 4
+"""Of those, files looked up in the landing bucket in the tick (the first, the last and two
+between): one request each to the store, which a missing batch or a wrong prefix fails at
+once; the run looks up every file."""
 MAX_LISTED = 20_000
 """Keys of ``manifests/`` listed per tick."""
 ARCHIVE_RETRIES = 50
@@ -361,8 +367,9 @@ class LaneTick:
         """What would fail the run for sure, found before launching it."""
         if self.lane.check_files_exist:
             # A long manifest arrives validated by sample (FILES_CHECKED of its files).
-            absent = set(self.minio.missing_objects([(f.bucket, f.key) for f in manifest.files]))
-            missing = [f.path for f in manifest.files if (f.bucket, f.key) in absent]
+            probed = sampled(manifest.files, FILES_LOOKED_UP)
+            absent = set(self.minio.missing_objects([(f.bucket, f.key) for f in probed]))
+            missing = [f.path for f in probed if (f.bucket, f.key) in absent]
             if missing:
                 return f"files: not found in the landing bucket: {missing}"
         join = manifest.metadata.join_config
