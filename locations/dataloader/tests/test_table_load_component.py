@@ -1,8 +1,5 @@
 """Analysts register table loads in YAML: `dg scaffold defs` writes one, `dg check` vets it."""
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +7,7 @@ import yaml
 from pydantic import ValidationError
 
 from dataloader.components.table_load import TableLoad
+from platform_testing.dg_project import copy_project, run_dg
 
 PROJECT = Path(__file__).resolve().parents[1]
 VALID: dict[str, object] = {
@@ -56,24 +54,14 @@ def test_a_valid_entry_becomes_a_registration() -> None:
     assert registration.db_kv_scope == "crm-db" and registration.incremental_column == "updated_at"
 
 
-def _dg(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # The copy's src/ goes first, so dg loads the copy rather than the installed location.
-    env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    return subprocess.run(
-        ["dg", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "dataloader"
-    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns("__pycache__", "tests"))
-    return copy
+    return copy_project(PROJECT, tmp_path)
 
 
 @pytest.mark.slow
 def test_scaffold_writes_an_entry_that_dg_check_accepts(project_copy: Path) -> None:
-    scaffolded = _dg(
+    scaffolded = run_dg(
         project_copy, "scaffold", "defs", "dataloader.components.TableLoad", "tables/invoices"
     )
     assert scaffolded.returncode == 0, scaffolded.stderr
@@ -81,7 +69,7 @@ def test_scaffold_writes_an_entry_that_dg_check_accepts(project_copy: Path) -> N
     document = yaml.safe_load(written.read_text())
     assert document["type"] == "dataloader.components.TableLoad"
     assert document["attributes"]["source_table_name"] == "invoices"
-    checked = _dg(project_copy, "check", "defs", "--use-active-venv")
+    checked = run_dg(project_copy, "check", "defs")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -93,7 +81,7 @@ def test_dg_check_defs_rejects_a_bad_entry(project_copy: Path) -> None:
     bad.write_text(
         yaml.safe_dump({"type": "dataloader.components.TableLoad", "attributes": attributes})
     )
-    checked = _dg(project_copy, "check", "defs", "--use-active-venv")
+    checked = run_dg(project_copy, "check", "defs")
     output = checked.stdout + checked.stderr
     assert checked.returncode != 0
     assert "tables/bad" in output
