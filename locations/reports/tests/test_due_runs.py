@@ -48,8 +48,10 @@ def schedule_tick(
 ) -> list[dg.RunRequest]:
     schedule = build_unified_report_schedule(trigger, JOB, "0 * * * *", interval)
     when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
-    result = schedule(context)
+    # Entered: the context opens its own instance from the reference and makes that
+    # instance's defs-state storage current until the context closes.
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
+        result = schedule(context)
     requests = result if isinstance(result, list) else []
     launch(instance, requests)
     return requests

@@ -133,10 +133,13 @@ class Location:
         name = TRIGGERS[self.approach]
         if self.approach == "schedule":
             schedule = self.repository.get_schedule_def(name)
-            context = dg.build_schedule_context(
+            # Entered: the context opens its own instance from the reference and makes
+            # that instance's defs-state storage current until the context closes (left
+            # open, a later load read the storage of an instance disposed meanwhile).
+            with dg.build_schedule_context(
                 instance=self.instance, scheduled_execution_time=when
-            )
-            outcome = schedule(context)
+            ) as context:
+                outcome = schedule(context)
             requests = outcome if isinstance(outcome, list) else []
             target_job = schedule.job_name
         else:
