@@ -3,7 +3,6 @@
 import json
 
 import dagster as dg
-import pytest
 from pytest_httpserver import HTTPServer
 
 from dataloader.assets.table_load import dataloader_table_load
@@ -18,12 +17,8 @@ def test_a_failed_load_is_alerted_with_its_error(
     resources: dict,
     source_dsn: str,
     registration,
-    httpserver: HTTPServer,
-    monkeypatch: pytest.MonkeyPatch,
+    alert_sink: HTTPServer,
 ) -> None:
-    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
     definitions = defs()
     lakebase.register_table(registration("gone", source_dsn), "sql")
     with dg.instance_for_test() as instance:
@@ -55,6 +50,6 @@ def test_a_failed_load_is_alerted_with_its_error(
                 dagster_run=run.dagster_run,
             ).for_run_failure()
         )
-    [alert] = [json.loads(r.get_data()) for r, _ in httpserver.log]
+    [alert] = [json.loads(r.get_data()) for r, _ in alert_sink.log]
     assert alert["kind"] == "run_failure" and alert["location"] == "dataloader"
     assert "gone" in alert["details"]["Error"]

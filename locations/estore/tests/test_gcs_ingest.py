@@ -49,14 +49,6 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-@pytest.fixture
-def alerts(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServer:
-    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    return httpserver
-
-
 def daemon_for(
     instance: dg.DagsterInstance, landing: Landing, database: Path, policy: FeedPolicy
 ) -> SensorDaemon:
@@ -110,7 +102,7 @@ def test_each_file_is_loaded_once_across_in_flight_ticks_and_a_restart(
 
 
 def test_a_bad_file_fails_alone_is_quarantined_and_its_fixed_copy_loads_once(
-    instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, alerts: HTTPServer
+    instance: dg.DagsterInstance, landing: Landing, tmp_path: Path, alert_sink: HTTPServer
 ) -> None:
     database = tmp_path / "warehouse.duckdb"
     landing.upload("events/2019-10-01.csv", write_events_csv(tmp_path / "a.csv", 10))
@@ -143,7 +135,7 @@ def test_a_bad_file_fails_alone_is_quarantined_and_its_fixed_copy_loads_once(
     assert daemon.finish() == [FAILURE]
     daemon.tick()  # the last attempt failed: quarantined, alerted
 
-    (alert,) = [json.loads(request.get_data()) for request, _ in alerts.log]
+    (alert,) = [json.loads(request.get_data()) for request, _ in alert_sink.log]
     assert alert["kind"] == "file_quarantined"
     assert alert["title"] == f"File quarantined: gs://{landing.name}/events/2019-10-02.csv"
     assert alert["details"]["Attempts"] == "2"

@@ -43,10 +43,8 @@ def test_only_models_with_a_recorded_baseline_and_a_change_need_a_refresh() -> N
 
 @pytest.mark.timeout(1500)  # may set up the session's dbt builds
 def test_a_new_raw_column_stops_dbt_job_before_dbt_runs(
-    two_loads, warehouse_copy, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    two_loads, warehouse_copy, alert_sink: HTTPServer
 ) -> None:
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("alter table estore_raw.events add column loyalty_tier varchar")
     fct_events = dg.AssetKey(["marts", "fct_events"])
@@ -66,7 +64,7 @@ def test_a_new_raw_column_stops_dbt_job_before_dbt_runs(
         ) in message
     assert "estore/dbt_full_refresh=true" in message
     # The alert went out through the location's sink (the local webhook here) ...
-    [(request, _)] = httpserver.log
+    [(request, _)] = alert_sink.log
     alert = request.get_json()
     assert alert["kind"] == "dbt_schema_change" and alert["location"] == "estore"
     assert (

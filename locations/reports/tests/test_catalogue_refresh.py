@@ -136,15 +136,13 @@ def test_a_garbage_answer_is_refused_and_changes_nothing(
 
 
 def test_discovery_alerts_go_through_the_platform_sink(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    alert_sink: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reports.alerts import discovery_alerter
 
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
-    monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("DAGSTER_ENVIRONMENT", raising=False)  # the default environment
     discovery_alerter("#reports-alerts")("Report discovery failed: GET /api/reports/ (HTTP 503)")
-    (request, _), *_ = httpserver.log
+    (request, _), *_ = alert_sink.log
     body = request.get_json()
     assert body["kind"] == "reports_discovery" and body["location"] == "reports"
     assert body["title"].startswith("Report discovery failed")

@@ -5,10 +5,6 @@ from pytest_httpserver import HTTPServer
 
 
 @pytest.fixture
-def sink_url(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def sink_url(alert_sink: HTTPServer) -> str:
     """The local sink's URL, set as ``ALERT_WEBHOOK_URL`` in the local environment."""
-    url = httpserver.url_for("/alerts")
-    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    return url
+    return alert_sink.url_for("/alerts")

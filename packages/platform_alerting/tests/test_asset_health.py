@@ -33,20 +33,12 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-@pytest.fixture
-def alerts(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServer:
-    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
-    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
-    return httpserver
-
-
 def titles(httpserver: HTTPServer) -> list[str]:
     return [json.loads(request.get_data())["title"] for request, _ in httpserver.log]
 
 
 def test_a_failed_check_and_a_late_asset_alert_once_each_then_recover(
-    instance: dg.DagsterInstance, alerts: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    instance: dg.DagsterInstance, alert_sink: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sensor = build_asset_health_sensor("estore", lambda: sink_for_environment("#estore"))
     repository = dg.Definitions(
@@ -72,8 +64,8 @@ def test_a_failed_check_and_a_late_asset_alert_once_each_then_recover(
         )
     )
     cursor = tick(tick(None))  # the second tick finds the same problems open
-    assert titles(alerts) == ["Asset late: table", "Asset check failed: table:rows_as_expected"]
-    details = json.loads(alerts.log[1][0].get_data())["details"]
+    assert titles(alert_sink) == ["Asset late: table", "Asset check failed: table:rows_as_expected"]
+    details = json.loads(alert_sink.log[1][0].get_data())["details"]
     assert details["Problem"] == "expected 5 rows, found 3"
 
     monkeypatch.setitem(ROWS, "expected", 3)
@@ -87,7 +79,7 @@ def test_a_failed_check_and_a_late_asset_alert_once_each_then_recover(
         )
     )
     assert json.loads(tick(cursor) or "{}") == {}
-    assert titles(alerts)[2:] == [
+    assert titles(alert_sink)[2:] == [
         "Asset recovered: check failed: table:rows_as_expected",
         "Asset recovered: late: table",
     ]

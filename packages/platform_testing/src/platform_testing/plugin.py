@@ -11,6 +11,7 @@ build) start once, not once per worker; the workspace tests that serve the works
 
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +23,9 @@ from local_services import (
     start_s3_server,
 )
 from platform_testing.paths import throwaway_cluster
+
+if TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
 
 # Workspace test modules that share the ``dev_session`` or the location venvs.
 SERVING_MODULES = frozenset({"tests/test_scripts_dev.py", "tests/test_workspace_serves.py"})
@@ -103,3 +107,13 @@ def gcs_emulator() -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def alert_sink(httpserver: "HTTPServer", monkeypatch: pytest.MonkeyPatch) -> "HTTPServer":
+    """A real local webhook for ``platform_alerting``: ``ALERT_WEBHOOK_URL`` points at its
+    ``/alerts`` in the local environment, and its ``log`` holds every alert sent."""
+    monkeypatch.setenv("DAGSTER_ENVIRONMENT", "local")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", httpserver.url_for("/alerts"))
+    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
+    return httpserver
