@@ -134,12 +134,28 @@ class DaemonDrill:
 
         return self.wait_for(f"a run tagged {dict(tags)} started", probe)
 
+    def sensors_have_ticked(self) -> bool:
+        """Whether every sensor seen so far has completed a tick: a run status sensor's first
+        tick sets its cursor to the newest event, so a failure before it is never seen (in a
+        deployment the sensors tick long before any run dies)."""
+        from dagster._core.scheduler.instigation import InstigatorType, TickStatus
+
+        states = self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        done = [TickStatus.SKIPPED, TickStatus.SUCCESS]
+        return bool(states) and all(
+            self.instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, limit=1, statuses=done
+            )
+            for state in states
+        )
+
     def kill_worker(self, run: dg.DagsterRun) -> Worker:
-        """SIGKILL the run's code server, then its worker, and start the code server again
-        (its supervisor's part); the worker killed."""
+        """Once every sensor has ticked, SIGKILL the run's code server, then its worker, and
+        start the code server again (its supervisor's part); the worker killed."""
         worker = self.wait_for(
             f"run {run.run_id} reported its worker", lambda: run_worker(self.instance, run.run_id)
         )
+        self.wait_for("every sensor completed a tick", self.sensors_have_ticked)
         server = self.code_server.process
         assert server is not None and psutil.Process(worker.pid).ppid() == server.pid
         os.kill(server.pid, signal.SIGKILL)
